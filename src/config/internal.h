@@ -1,0 +1,42 @@
+#pragma once
+// Pieces of load_project() shared between the loader's .cc files (not a public API).
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/snapshot.h"
+#include "config/yaml_reader.h"
+
+namespace postern::config::detail {
+
+// Parses the root of postern.yaml into `out`. Relative paths are resolved against
+// `project_abs`. `apis_display` receives the apis folder as the user should see it.
+void parse_gateway(Diagnostics& d, const YAML::Node& root, const std::filesystem::path& project_abs,
+                   const std::filesystem::path& project_display, GatewayConfig& out,
+                   std::filesystem::path& apis_display);
+
+// A route of one OpenAPI document before ids are assigned.
+struct PendingRoute {
+  router::Method method;
+  std::string method_text;
+  std::string resource_path;
+  std::string full_template;
+  std::shared_ptr<const EndpointGroup> production;
+  std::shared_ptr<const EndpointGroup> sandbox;
+  std::string source;  // file:line:col
+  YAML::Mark mark;
+};
+
+struct ParsedApi {
+  std::unique_ptr<Api> api;
+  std::vector<PendingRoute> routes;
+};
+
+// Parses one OpenAPI 3.0/3.1 document. Returns null api when the document has errors.
+ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const std::filesystem::path& file_abs);
+
+// Parses a YAML/JSON file; reports syntax errors and returns an undefined node on failure.
+std::optional<YAML::Node> load_yaml_file(Diagnostics& d, const std::filesystem::path& file);
+
+}  // namespace postern::config::detail

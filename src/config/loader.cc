@@ -1,0 +1,163 @@
+#include "config/loader.h"
+
+#include <algorithm>
+#include <map>
+
+#include "config/internal.h"
+
+namespace postern::config {
+
+namespace fs = std::filesystem;
+using detail::Diagnostics;
+
+std::string Diagnostic::format() const {
+  std::string s = file;
+  if (line > 0) {
+    s += ":" + std::to_string(line);
+    if (column > 0) s += ":" + std::to_string(column);
+  }
+  s += ": " + message;
+  return s;
+}
+
+namespace {
+
+// "GET /a/{}/b": equal for templates the router treats as equivalent.
+std::string canonical_key(const detail::PendingRoute& r) {
+  std::string key = r.method_text + " ";
+  const std::string& t = r.full_template;
+  size_t i = 0;
+  while (i < t.size()) {
+    if (t[i] == '{') {
+      size_t close = t.find('}', i);
+      key += "{}";
+      i = close == std::string::npos ? t.size() : close + 1;
+    } else {
+      key += t[i++];
+    }
+  }
+  return key;
+}
+
+bool is_api_file(const fs::path& p) {
+  std::string ext = p.extension().string();
+  return !p.filename().string().starts_with(".") && (ext == ".yaml" || ext == ".yml" || ext == ".json");
+}
+
+// Groups diagnostics by file (in the order files were read), then by position.
+void sort_diagnostics(std::vector<Diagnostic>& diags) {
+  std::vector<std::string> order;
+  for (const auto& d : diags) {
+    if (std::find(order.begin(), order.end(), d.file) == order.end()) order.push_back(d.file);
+  }
+  auto rank = [&](const Diagnostic& d) { return std::find(order.begin(), order.end(), d.file) - order.begin(); };
+  std::stable_sort(diags.begin(), diags.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    auto ra = rank(a), rb = rank(b);
+    if (ra != rb) return ra < rb;
+    if (a.line != b.line) return a.line < b.line;
+    return a.column < b.column;
+  });
+}
+
+}  // namespace
+
+LoadResult load_project(const fs::path& project_dir) {
+  LoadResult result;
+  auto& diags = result.diagnostics;
+  const fs::path display = project_dir.empty() ? fs::path(".") : project_dir;
+  std::error_code ec;
+  if (!fs::is_directory(display, ec)) {
+    Diagnostics d(diags, display.string());
+    d.error(fs::exists(display, ec) ? "not a directory; give the project folder that holds postern.yaml"
+                                    : "project directory not found; create one with 'postern init " +
+                                          display.string() + "'");
+    return result;
+  }
+  const fs::path abs = fs::absolute(display).lexically_normal();
+  const fs::path config_file = abs / "postern.yaml";
+  Diagnostics gd(diags, (display / "postern.yaml").lexically_normal().string());
+  if (!fs::is_regular_file(config_file, ec)) {
+    gd.error("not found; every project needs a postern.yaml (create one with 'postern init " + display.string() + "')");
+    return result;
+  }
+  auto snap = std::make_shared<Snapshot>();
+  snap->project_dir = abs;
+  snap->config_file = config_file;
+  auto root = detail::load_yaml_file(gd, config_file);
+  if (!root) return result;
+  fs::path apis_display;
+  detail::parse_gateway(gd, *root, abs, display, snap->gateway, apis_display);
+
+  std::vector<fs::path> files;
+  if (!fs::is_directory(snap->gateway.apis_dir, ec)) {
+    gd.error("the apis folder '" + apis_display.string() + "' does not exist; create it and put OpenAPI documents "
+             "(*.yaml, *.yml, *.json) in it, or point 'apis:' at the right folder");
+  } else {
+    for (const auto& entry : fs::directory_iterator(snap->gateway.apis_dir, ec)) {
+      if (entry.is_regular_file(ec) && is_api_file(entry.path())) files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+  }
+
+  struct FileApi {
+    std::string display;
+    detail::ParsedApi parsed;
+  };
+  std::vector<FileApi> parsed;
+  for (const fs::path& f : files) {
+    std::string shown = (apis_display / f.filename()).string();
+    Diagnostics fd(diags, shown);
+    auto doc = detail::load_yaml_file(fd, f);
+    if (!doc) continue;
+    parsed.push_back(FileApi{shown, detail::parse_openapi(fd, *doc, f)});
+  }
+
+  // Collisions across and within documents, reported at the later operation.
+  std::map<std::string, const detail::PendingRoute*> seen;
+  for (const FileApi& fa : parsed) {
+    Diagnostics fd(diags, fa.display);
+    for (const auto& r : fa.parsed.routes) {
+      auto [it, inserted] = seen.emplace(canonical_key(r), &r);
+      if (!inserted) {
+        const detail::PendingRoute& first = *it->second;
+        fd.error(r.mark, r.method_text + " " + r.full_template + " collides with " + first.method_text + " " +
+                             first.full_template + " declared at " + first.source +
+                             "; give the APIs different base paths or remove one of the operations");
+      }
+    }
+  }
+  if (!diags.empty()) {
+    sort_diagnostics(diags);
+    return result;
+  }
+
+  for (FileApi& fa : parsed) {
+    if (!fa.parsed.api) continue;
+    Api* api = fa.parsed.api.get();
+    snap->apis.push_back(std::move(fa.parsed.api));
+    for (auto& pr : fa.parsed.routes) {
+      Route r;
+      r.id = uint32_t(snap->routes.size());
+      r.api = api;
+      r.method = pr.method;
+      r.method_text = std::move(pr.method_text);
+      r.resource_path = std::move(pr.resource_path);
+      r.full_template = std::move(pr.full_template);
+      r.production = std::move(pr.production);
+      r.sandbox = std::move(pr.sandbox);
+      r.source = std::move(pr.source);
+      if (Status s = snap->route_table.add(r.method, r.full_template, r.id); !s) {
+        Diagnostics fd(diags, fa.display);
+        fd.error(pr.mark, s.message());
+        continue;
+      }
+      api->route_ids.push_back(r.id);
+      snap->routes.push_back(std::move(r));
+    }
+  }
+  if (!diags.empty()) return result;
+  result.snapshot = std::move(snap);
+  return result;
+}
+
+}  // namespace postern::config

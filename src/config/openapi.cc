@@ -1,0 +1,426 @@
+// One OpenAPI 3.0/3.1 document (+ x-wso2-* / x-postern-* extensions) → Api + routes.
+#include <algorithm>
+#include <map>
+
+#include "config/address.h"
+#include "config/internal.h"
+#include "core/strings.h"
+
+namespace postern::config::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kWso2 = "x-wso2-";
+constexpr std::string_view kPostern = "x-postern-";
+
+enum Level : int { kApiLevel = 1, kPathLevel = 2, kOpLevel = 4 };
+constexpr int kAnyLevel = kApiLevel | kPathLevel | kOpLevel;
+
+// Every extension Postern accepts, by name without prefix, and where it may appear.
+// Only basePath, production-endpoints, sandbox-endpoints and endpoints are enforced
+// today; the others are accepted (so WSO2 projects load unchanged) and applied by the
+// filters that implement them.
+struct KnownExtension {
+  std::string_view name;
+  int levels;
+};
+constexpr KnownExtension kKnownExtensions[] = {
+    {"basePath", kApiLevel},
+    {"production-endpoints", kAnyLevel},
+    {"sandbox-endpoints", kAnyLevel},
+    {"endpoints", kApiLevel},
+    {"throttling-tier", kAnyLevel},
+    {"disable-security", kAnyLevel},
+    {"application-security", kAnyLevel},
+    {"auth-header", kApiLevel},
+    {"cors", kApiLevel},
+    {"request-interceptor", kAnyLevel},
+    {"response-interceptor", kAnyLevel},
+    {"response-cache", kApiLevel},
+    {"transports", kApiLevel},
+    {"mutual-ssl", kApiLevel},
+    {"owner", kApiLevel},
+};
+
+constexpr std::string_view kMethods[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace"};
+constexpr std::string_view kPathItemFields[] = {"summary", "description", "servers", "parameters", "$ref"};
+
+struct Ext {
+  Entry entry;
+  std::string written;  // "x-wso2-basePath"
+};
+using Extensions = std::map<std::string, Ext, std::less<>>;
+
+std::string level_names(int levels) {
+  std::vector<std::string> parts;
+  if (levels & kApiLevel) parts.emplace_back("the document root");
+  if (levels & kPathLevel) parts.emplace_back("a path item");
+  if (levels & kOpLevel) parts.emplace_back("an operation");
+  std::string s;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) s += i + 1 == parts.size() ? " or " : ", ";
+    s += parts[i];
+  }
+  return s;
+}
+
+// Picks the x-wso2-* / x-postern-* keys out of a map, checking names, levels and that
+// one extension is not set under both prefixes.
+Extensions collect_extensions(Diagnostics& d, const MapReader& m, Level level, std::string_view where) {
+  Extensions out;
+  for (const Entry& e : m.entries()) {
+    std::string_view prefix;
+    if (e.name.starts_with(kWso2)) prefix = kWso2;
+    else if (e.name.starts_with(kPostern)) prefix = kPostern;
+    else continue;
+    std::string name = e.name.substr(prefix.size());
+    const KnownExtension* known = nullptr;
+    for (const auto& k : kKnownExtensions) {
+      if (k.name == name) known = &k;
+    }
+    if (known == nullptr) {
+      std::vector<std::string_view> names;
+      for (const auto& k : kKnownExtensions) names.push_back(k.name);
+      std::string s = suggest(name, names);
+      d.error(e.key, "unknown extension '" + e.name + "'" + (s.empty() ? "" : did_you_mean(std::string(prefix) + s)));
+      continue;
+    }
+    if ((known->levels & level) == 0) {
+      d.error(e.key, "'" + e.name + "' is not allowed " + std::string(where) + "; put it at " +
+                         level_names(known->levels));
+      continue;
+    }
+    if (auto it = out.find(name); it != out.end()) {
+      d.error(e.key, "'" + e.name + "' and '" + it->second.written + "' (at " + d.location(it->second.entry.key.Mark()) +
+                         ") are the same extension; keep only one of them");
+      continue;
+    }
+    out.emplace(name, Ext{e, e.name});
+  }
+  return out;
+}
+
+const Ext* find(const Extensions& x, std::string_view name) {
+  auto it = x.find(name);
+  return it == x.end() ? nullptr : &it->second;
+}
+
+// An endpoint group as declared at one place: `declared` with a null group means it was
+// declared but is invalid (already reported), so "missing endpoints" is not reported too.
+struct Declared {
+  bool declared = false;
+  std::shared_ptr<const EndpointGroup> group;
+};
+
+std::shared_ptr<const EndpointGroup> parse_group(Diagnostics& d, const YAML::Node& v, const std::string& where,
+                                                 const std::string& name) {
+  size_t before = d.count();
+  MapReader m(d, v, where, std::vector<std::string_view>{"urls", "type", "securityConfig", "advanceEndpointConfig"});
+  if (!m.ok()) return nullptr;
+  auto g = std::make_shared<EndpointGroup>();
+  g->name = name;
+  const Entry* urls = m.get("urls");
+  if (urls == nullptr) {
+    d.error(v, where + " has no 'urls'; add e.g. urls: [\"http://backend:8080\"]");
+  } else if (!urls->value.IsSequence() || urls->value.size() == 0) {
+    d.error(urls->value.IsNull() ? urls->key : urls->value,
+            "'urls' must be a non-empty list of backend URLs, e.g. [\"http://backend:8080\"]");
+  } else {
+    for (const auto& u : urls->value) {
+      if (!u.IsScalar()) {
+        d.error(u, "each entry of 'urls' must be a URL string such as \"http://backend:8080\"");
+        continue;
+      }
+      Endpoint ep;
+      if (Status s = parse_endpoint_url(u.Scalar(), ep); !s) {
+        d.error(u, s.message());
+        continue;
+      }
+      if (Status s = resolve(HostPort{ep.host, ep.port}, false, ep.addresses); !s) {
+        d.error(u, "endpoint URL '" + ep.url + "': " + s.message());
+        continue;
+      }
+      g->endpoints.push_back(std::move(ep));
+    }
+  }
+  if (const Entry* t = m.get("type")) {
+    if (auto s = read_string(d, *t, "type")) {
+      if (*s == "load_balance" || *s == "http" || *s == "address") g->type = EndpointGroup::Type::kLoadBalance;
+      else if (*s == "failover") g->type = EndpointGroup::Type::kFailover;
+      else
+        d.error(t->value, "endpoint type '" + *s + "' is not one of load_balance, failover, http, address" +
+                              did_you_mean(suggest(*s, {"load_balance", "failover", "http", "address"})));
+    }
+  }
+  if (const Entry* a = m.get("advanceEndpointConfig")) {
+    MapReader am(d, a->value, "advanceEndpointConfig",
+                 std::vector<std::string_view>{"timeoutInMillis", "retryConfig", "circuitBreaker", "poolConfig"});
+    if (const Entry* t = am.get("timeoutInMillis")) {
+      if (auto ms = read_uint(d, *t, "timeoutInMillis", 1, 86'400'000)) g->timeout = Millis(int64_t(*ms));
+    }
+  }
+  if (d.count() != before) return nullptr;
+  return g;
+}
+
+struct EndpointRegistry {
+  std::map<std::string, std::shared_ptr<const EndpointGroup>, std::less<>> named;  // null: invalid
+  std::string list_key;  // "x-wso2-endpoints" as written, "" when absent
+};
+
+void parse_endpoint_list(Diagnostics& d, const Ext& ext, EndpointRegistry& reg) {
+  reg.list_key = ext.written;
+  const YAML::Node& v = ext.entry.value;
+  if (!v.IsSequence()) {
+    d.error(v.IsNull() ? ext.entry.key : v,
+            "'" + ext.written + "' must be a list of named endpoints, e.g.\n  " + ext.written +
+                ":\n    - myBackend:\n        urls: [\"http://backend:8080\"]");
+    return;
+  }
+  for (const auto& item : v) {
+    if (!item.IsMap() || item.size() != 1) {
+      d.error(item, "each item of '" + ext.written +
+                        "' must be a map with one key, the endpoint name: '- myBackend: {urls: [...]}'");
+      continue;
+    }
+    auto it = item.begin();
+    std::string name = it->first.Scalar();
+    if (reg.named.count(name) != 0) {
+      d.error(it->first, "endpoint '" + name + "' is defined twice in '" + ext.written + "'");
+      continue;
+    }
+    reg.named.emplace(name, parse_group(d, it->second, "endpoint '" + name + "'", name));
+  }
+}
+
+Declared read_endpoints(Diagnostics& d, const Ext* ext, const EndpointRegistry& reg) {
+  Declared out;
+  if (ext == nullptr) return out;
+  out.declared = true;
+  const YAML::Node& v = ext->entry.value;
+  if (v.IsScalar()) {
+    std::string_view ref = v.Scalar();
+    std::string_view name;
+    for (std::string_view prefix : {"#/x-wso2-endpoints/", "#/x-postern-endpoints/"}) {
+      if (ref.starts_with(prefix)) name = ref.substr(prefix.size());
+    }
+    if (name.empty()) {
+      d.error(v, "'" + ext->written + "' must be an endpoint object {urls: [...]} or a reference like "
+                 "\"#/x-wso2-endpoints/NAME\"; got '" + std::string(ref) + "'");
+      return out;
+    }
+    auto it = reg.named.find(name);
+    if (it == reg.named.end()) {
+      std::string defined;
+      std::vector<std::string_view> names;
+      for (const auto& [n, g] : reg.named) {
+        defined += (defined.empty() ? "" : ", ") + n;
+        names.push_back(n);
+      }
+      d.error(v, "endpoint '" + std::string(name) + "' is not defined; " +
+                     (reg.list_key.empty()
+                          ? std::string("add it to a root-level 'x-wso2-endpoints' list")
+                          : "'" + reg.list_key + "' defines: " + defined + did_you_mean(suggest(name, names))));
+      return out;
+    }
+    out.group = it->second;
+    return out;
+  }
+  out.group = parse_group(d, v, "'" + ext->written + "'", "");
+  return out;
+}
+
+std::string slug(std::string_view title) {
+  std::string s;
+  for (char c : title) {
+    char l = ascii_lower(c);
+    bool keep = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || l == '.' || l == '_' || l == '~' || l == '-';
+    if (keep) s += l;
+    else if (!s.empty() && s.back() != '-') s += '-';
+  }
+  while (!s.empty() && s.back() == '-') s.pop_back();
+  return s;
+}
+
+// Validates and normalizes a base path with {version} already substituted.
+Status normalize_base_path(std::string& bp) {
+  if (bp.empty() || bp.front() != '/') return Status::error("must start with '/', e.g. /petstore/{version}");
+  if (bp.find_first_of("{}") != std::string::npos) {
+    return Status::error("may only use the {version} placeholder");
+  }
+  if (bp.find_first_of("?# \t") != std::string::npos) {
+    return Status::error("must not contain spaces, '?' or '#'");
+  }
+  while (bp.size() > 1 && bp.back() == '/') bp.pop_back();
+  if (bp.find("//") != std::string::npos) return Status::error("must not contain empty segments ('//')");
+  if (bp == "/") bp.clear();
+  return Status();
+}
+
+bool is_method(std::string_view k) {
+  return std::find(std::begin(kMethods), std::end(kMethods), k) != std::end(kMethods);
+}
+
+std::string upper(std::string_view s) {
+  std::string u(s);
+  for (char& c : u) c = char(c >= 'a' && c <= 'z' ? c - 32 : c);
+  return u;
+}
+
+}  // namespace
+
+std::optional<YAML::Node> load_yaml_file(Diagnostics& d, const fs::path& file) {
+  try {
+    YAML::Node n = YAML::LoadFile(file.string());
+    if (!n.IsDefined() || n.IsNull()) {
+      d.error("the file is empty");
+      return std::nullopt;
+    }
+    return n;
+  } catch (const YAML::BadFile&) {
+    d.error("cannot read the file");
+  } catch (const YAML::ParserException& e) {
+    d.error(e.mark, "syntax error: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    d.error(e.mark, e.msg);
+  }
+  return std::nullopt;
+}
+
+ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& file_abs) {
+  ParsedApi out;
+  MapReader m(d, root, "an OpenAPI document", std::nullopt);
+  if (!m.ok()) return out;
+  auto api = std::make_unique<Api>();
+  api->file = file_abs;
+
+  if (const Entry* v = m.get("openapi")) {
+    std::string s = v->value.IsScalar() ? v->value.Scalar() : "";
+    bool ok = (s.starts_with("3.0.") || s.starts_with("3.1.")) && s.size() > 4 &&
+              parse_u64(std::string_view(s).substr(4)).has_value();
+    if (!ok) {
+      d.error(v->value.IsNull() ? v->key : v->value,
+              "'openapi' must be a 3.0.x or 3.1.x version string such as \"3.0.3\" (quote it in YAML); got '" + s + "'");
+    }
+  } else if (const Entry* sw = m.get("swagger")) {
+    d.error(sw->key, "Swagger 2.0 documents are not supported; convert it to OpenAPI 3 (e.g. with swagger2openapi)");
+  } else {
+    d.error(root, "not an OpenAPI document: 'openapi: \"3.0.3\"' (or 3.1.x) is missing at the top");
+  }
+
+  if (const Entry* info = m.get("info")) {
+    MapReader im(d, info->value, "'info'", std::nullopt);
+    if (im.ok()) {
+      const Entry* title = im.get("title");
+      const Entry* version = im.get("version");
+      if (title == nullptr) d.error(info->key, "'info.title' is required (the API's name)");
+      else if (auto t = read_string(d, *title, "info.title")) api->name = *t;
+      if (version == nullptr) d.error(info->key, "'info.version' is required (e.g. version: \"1.0.0\")");
+      else if (auto t = read_string(d, *version, "info.version")) api->version = *t;
+    }
+  } else {
+    d.error(root, "'info' with 'title' and 'version' is required");
+  }
+
+  Extensions ext = collect_extensions(d, m, kApiLevel, "at the document root");
+
+  EndpointRegistry reg;
+  if (const Ext* e = find(ext, "endpoints")) parse_endpoint_list(d, *e, reg);
+
+  if (const Ext* e = find(ext, "basePath")) {
+    if (auto bp = read_string(d, e->entry, e->written)) {
+      std::string path = *bp;
+      for (size_t pos; (pos = path.find("{version}")) != std::string::npos;) path.replace(pos, 9, api->version);
+      if (Status s = normalize_base_path(path); !s) d.error(e->entry.value, "'" + e->written + "' " + s.message());
+      else api->base_path = path;
+    }
+  } else if (!api->name.empty()) {
+    std::string s = slug(api->name);
+    if (s.empty()) d.error(root, "cannot derive a base path from info.title; set x-wso2-basePath, e.g. /myapi/{version}");
+    else api->base_path = "/" + s;
+  }
+
+  Declared api_prod = read_endpoints(d, find(ext, "production-endpoints"), reg);
+  Declared api_sbx = read_endpoints(d, find(ext, "sandbox-endpoints"), reg);
+
+  const Entry* paths = m.get("paths");
+  if (paths == nullptr) {
+    d.error(root, "'paths' is missing; an API needs at least one resource");
+  } else if (!paths->value.IsNull()) {
+    MapReader pm(d, paths->value, "'paths'", std::nullopt);
+    for (const Entry& p : pm.entries()) {
+      if (p.name.starts_with("x-")) {
+        if (p.name.starts_with(kWso2) || p.name.starts_with(kPostern)) {
+          d.error(p.key, "'" + p.name + "' is not allowed directly under 'paths'; put it on a path item or operation");
+        }
+        continue;
+      }
+      if (!p.name.starts_with("/")) {
+        d.error(p.key, "path '" + p.name + "' must start with '/'");
+        continue;
+      }
+      {
+        router::RouteTable scratch;
+        if (Status s = scratch.add(router::Method::kGet, p.name, 0); !s) {
+          d.error(p.key, s.message());
+          continue;
+        }
+      }
+      std::string where_path = "on path '" + p.name + "'";
+      MapReader item(d, p.value, "path '" + p.name + "'", std::nullopt);
+      if (!item.ok()) continue;
+      Extensions pext = collect_extensions(d, item, kPathLevel, where_path);
+      Declared path_prod = read_endpoints(d, find(pext, "production-endpoints"), reg);
+      Declared path_sbx = read_endpoints(d, find(pext, "sandbox-endpoints"), reg);
+      for (const Entry& op : item.entries()) {
+        if (op.name.starts_with("x-")) continue;
+        if (!is_method(op.name)) {
+          if (op.name == "$ref") {
+            d.error(op.key, "path item '$ref' is not supported; write the operations inline");
+          } else if (std::find(std::begin(kPathItemFields), std::end(kPathItemFields), op.name) ==
+                     std::end(kPathItemFields)) {
+            std::vector<std::string_view> all(std::begin(kMethods), std::end(kMethods));
+            all.insert(all.end(), std::begin(kPathItemFields), std::end(kPathItemFields));
+            d.error(op.key, "unknown key '" + op.name + "' in path '" + p.name + "'" + did_you_mean(suggest(op.name, all)));
+          }
+          continue;
+        }
+        std::string method = upper(op.name);
+        std::string where_op = "on an operation (" + method + " " + p.name + ")";
+        MapReader om(d, op.value, method + " " + p.name, std::nullopt);
+        if (!om.ok()) continue;
+        Extensions oext = collect_extensions(d, om, kOpLevel, where_op);
+        Declared op_prod = read_endpoints(d, find(oext, "production-endpoints"), reg);
+        Declared op_sbx = read_endpoints(d, find(oext, "sandbox-endpoints"), reg);
+        auto pick = [](const Declared& a, const Declared& b, const Declared& c) -> const Declared& {
+          return a.declared ? a : b.declared ? b : c;
+        };
+        const Declared& prod = pick(op_prod, path_prod, api_prod);
+        const Declared& sbx = pick(op_sbx, path_sbx, api_sbx);
+        if (!prod.declared) {
+          d.error(op.key, method + " " + p.name + " has no production endpoints; add x-wso2-production-endpoints "
+                          "(or x-postern-production-endpoints) to the operation or to the document root, e.g. "
+                          "{urls: [\"http://backend:8080\"]}");
+          continue;
+        }
+        if (!prod.group || (sbx.declared && !sbx.group)) continue;  // already reported
+        PendingRoute r;
+        r.method = router::method_from_string(method);
+        r.method_text = method;
+        r.resource_path = p.name;
+        r.full_template = (p.name == "/" && !api->base_path.empty()) ? api->base_path : api->base_path + p.name;
+        r.production = prod.group;
+        r.sandbox = sbx.group;
+        r.mark = op.key.Mark();
+        r.source = d.location(r.mark);
+        out.routes.push_back(std::move(r));
+      }
+    }
+  }
+  out.api = std::move(api);
+  return out;
+}
+
+}  // namespace postern::config::detail

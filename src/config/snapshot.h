@@ -1,0 +1,140 @@
+#pragma once
+// The whole validated, immutable runtime configuration. Built once by load_project() on the
+// main thread, shared with workers as std::shared_ptr<const Snapshot>; never mutated.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "router/route_table.h"
+
+namespace postern::config {
+
+using Millis = std::chrono::milliseconds;
+
+// A resolved socket address (resolved at load time; a reload re-resolves).
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  std::string text;  // "127.0.0.1:8080" or "[::1]:8080", for logs and pool keys
+};
+
+struct TlsServerConfig {
+  std::filesystem::path cert_file;  // PEM chain
+  std::filesystem::path key_file;   // PEM private key
+};
+
+struct Listener {
+  std::string name;
+  std::string address_text;  // as written: "0.0.0.0:9090"
+  SocketAddress address;
+  std::optional<TlsServerConfig> tls;
+};
+
+// One backend URL of an endpoint group, e.g. "https://orders-a:8443/v2".
+struct Endpoint {
+  std::string url;        // as written
+  bool tls = false;       // https://
+  std::string host;       // "orders-a" (for Host rewriting and TLS SNI/verification)
+  uint16_t port = 0;      // explicit or 80/443
+  std::string host_header;  // "orders-a:8443", or "orders-a" for default ports
+  std::string base_path;  // "/v2", or "" ; never ends with '/'
+  std::vector<SocketAddress> addresses;  // resolved at load time
+};
+
+struct EndpointGroup {
+  enum class Type : uint8_t {
+    kLoadBalance,  // round robin over urls (WSO2 default for several urls)
+    kFailover,     // first url; the next one only when a connection fails
+  };
+  std::string name;  // "#/x-wso2-endpoints/NAME" name, or "" when inline
+  Type type = Type::kLoadBalance;
+  std::vector<Endpoint> endpoints;
+  Millis timeout{0};  // advanceEndpointConfig.timeoutInMillis; 0 = gateway default
+};
+
+struct Api;
+
+// One (method, path template) of one API.
+struct Route {
+  uint32_t id = 0;            // index into Snapshot::routes
+  const Api* api = nullptr;   // owning API (points into Snapshot::apis)
+  router::Method method = router::Method::kGet;
+  std::string method_text;    // "GET"
+  std::string resource_path;  // template as in the OpenAPI doc: "/pets/{id}"
+  std::string full_template;  // base path + resource path: "/petstore/1.0.0/pets/{id}"
+  std::shared_ptr<const EndpointGroup> production;  // resource level wins over API level
+  std::shared_ptr<const EndpointGroup> sandbox;     // may be null
+  std::string source;  // "apis/petstore.yaml:23:5" (where the operation is declared)
+};
+
+struct Api {
+  std::string name;       // info.title
+  std::string version;    // info.version
+  std::string base_path;  // resolved ({version} substituted); "/" -> ""; never ends with '/'
+  std::filesystem::path file;
+  std::vector<uint32_t> route_ids;
+};
+
+struct Limits {
+  size_t max_header_bytes = 8 * 1024;   // request line + headers
+  size_t max_uri_bytes = 4 * 1024;
+  uint64_t max_body_bytes = 0;          // 0 = unlimited (bodies are streamed)
+  Millis header_timeout{10'000};        // whole request head must arrive (slowloris)
+  Millis idle_timeout{60'000};          // keep-alive connection without a request
+  Millis body_timeout{60'000};          // between two reads of a request body
+  Millis upstream_connect_timeout{5'000};
+  Millis upstream_response_timeout{60'000};  // until the response head; per endpoint override
+  Millis upstream_idle_timeout{30'000};      // pooled upstream connection unused
+  Millis drain_timeout{30'000};              // SIGTERM: in-flight requests get this long
+  size_t max_idle_upstream_per_endpoint = 64;  // per worker
+};
+
+struct AccessLog {
+  bool enabled = false;
+  std::string path;  // "-" = stdout
+};
+
+struct UpstreamTls {
+  std::filesystem::path ca_file;  // empty = system CA store
+  bool verify = true;
+};
+
+struct ForwardingPolicy {
+  // X-Forwarded-For/-Proto/-Host from these peers are trusted and appended to;
+  // from anyone else they are replaced (design.md: never trust client copies).
+  std::vector<std::string> trusted_proxies;  // CIDRs as written ("10.0.0.0/8")
+  bool preserve_host = false;                // forward the client's Host unchanged
+  bool allow_encoded_slash = false;          // keep %2F in paths instead of rejecting
+};
+
+struct GatewayConfig {
+  std::vector<Listener> listeners;
+  std::optional<SocketAddress> admin;  // no admin listener when absent
+  std::string admin_address_text;
+  unsigned workers = 0;                // 0 = one per core ("auto")
+  std::filesystem::path apis_dir;      // absolute
+  Limits limits;
+  AccessLog access_log;
+  UpstreamTls upstream_tls;
+  ForwardingPolicy forwarding;
+  std::string node_id;  // gateway node id (hostname by default)
+};
+
+struct Snapshot {
+  std::filesystem::path project_dir;
+  std::filesystem::path config_file;  // project_dir / "postern.yaml"
+  GatewayConfig gateway;
+  std::vector<std::unique_ptr<Api>> apis;  // stable addresses: Route::api points here
+  std::vector<Route> routes;               // Route::id == index
+  router::RouteTable route_table;          // route_id -> routes[route_id]
+  uint64_t generation = 0;                 // set by the server when published
+};
+
+}  // namespace postern::config

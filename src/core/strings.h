@@ -1,0 +1,26 @@
+#pragma once
+// Small string helpers used across modules.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace postern {
+
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
+
+// Case-insensitive ASCII equality (header names, tokens).
+bool iequals(std::string_view a, std::string_view b);
+
+// True when `list` (a comma-separated header value) contains `token`, case-insensitively.
+bool header_has_token(std::string_view list, std::string_view token);
+
+std::string_view trim(std::string_view s);
+
+// Parses a decimal unsigned integer, rejecting signs, spaces and overflow.
+std::optional<uint64_t> parse_u64(std::string_view s);
+
+// Appends `s` to `out` escaped as the inside of a JSON string.
+void append_json_escaped(std::string& out, std::string_view s);
+
+}  // namespace postern

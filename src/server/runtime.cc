@@ -1,0 +1,115 @@
+#include "server/runtime.h"
+
+#include <unordered_map>
+
+#include "net/tls_context.h"
+#include "server/metrics.h"
+
+namespace postern::server {
+
+bool Runtime::is_trusted_proxy(const net::asio::ip::address& peer) const {
+  if (peer.is_v4()) {
+    for (const auto& n : trusted_v4) {
+      if (net::asio::ip::make_network_v4(peer.to_v4(), n.prefix_length()).canonical() == n) return true;
+    }
+  } else {
+    auto v6 = peer.to_v6();
+    if (v6.is_v4_mapped()) return is_trusted_proxy(net::asio::ip::make_address_v4(net::asio::ip::v4_mapped, v6));
+    for (const auto& n : trusted_v6) {
+      if (net::asio::ip::make_network_v6(v6, n.prefix_length()).canonical() == n) return true;
+    }
+  }
+  return false;
+}
+
+std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snapshot> snapshot,
+                                             MetricsRegistry& registry, uint64_t generation,
+                                             std::string& error) {
+  auto rt = std::make_shared<Runtime>();
+  rt->config = snapshot;
+  rt->generation = generation;
+  const auto& gw = snapshot->gateway;
+  for (const auto& l : gw.listeners) {
+    if (l.tls) {
+      auto ctx = net::make_server_tls(l.tls->cert_file, l.tls->key_file, error);
+      if (!ctx) {
+        error = "listener '" + l.name + "': " + error;
+        return nullptr;
+      }
+      rt->listener_tls.push_back(std::move(ctx));
+    } else {
+      rt->listener_tls.push_back(nullptr);
+    }
+  }
+  for (const auto& cidr : gw.forwarding.trusted_proxies) {
+    boost::system::error_code ec;
+    std::string text = cidr.find('/') == std::string::npos
+                           ? cidr + (cidr.find(':') == std::string::npos ? "/32" : "/128")
+                           : cidr;
+    if (text.find(':') == std::string::npos) {
+      auto net4 = net::asio::ip::make_network_v4(text, ec);
+      if (!ec) rt->trusted_v4.push_back(net4.canonical());
+    } else {
+      auto net6 = net::asio::ip::make_network_v6(text, ec);
+      if (!ec) rt->trusted_v6.push_back(net6.canonical());
+    }
+    if (ec) {
+      error = "forwarding.trusted_proxies: '" + cidr + "' is not an address or CIDR range";
+      return nullptr;
+    }
+  }
+  bool needs_client_tls = false;
+  for (const auto& r : snapshot->routes) {
+    if (r.production) {
+      for (const auto& e : r.production->endpoints) needs_client_tls |= e.tls;
+    }
+  }
+  if (needs_client_tls || !gw.upstream_tls.ca_file.empty()) {
+    std::string tls_error;
+    rt->client_tls = net::make_client_tls(gw.upstream_tls.ca_file, tls_error);
+    if (!rt->client_tls) {
+      error = "upstream_tls: " + tls_error;
+      return nullptr;
+    }
+  }
+  // Groups are shared between routes (an API-level endpoint list serves all its resources).
+  std::unordered_map<const config::EndpointGroup*, std::shared_ptr<const RuntimeGroup>> groups;
+  auto runtime_group = [&](const std::shared_ptr<const config::EndpointGroup>& g) {
+    auto& slot = groups[g.get()];
+    if (slot) return slot;
+    auto rg = std::make_shared<RuntimeGroup>();
+    rg->group = g.get();
+    rg->response_timeout = g->timeout.count() > 0 ? g->timeout : gw.limits.upstream_response_timeout;
+    rg->endpoints.reserve(g->endpoints.size());  // targets point into pool_keys: no moves
+    for (const auto& e : g->endpoints) {
+      RuntimeEndpoint& re = rg->endpoints.emplace_back();
+      re.endpoint = &e;
+      re.pool_keys.reserve(e.addresses.size());
+      for (const auto& a : e.addresses) {
+        re.pool_keys.push_back(std::string(e.tls ? "https://" : "http://") + a.text + "/" + e.host);
+      }
+      for (size_t i = 0; i < e.addresses.size(); ++i) {
+        upstream::Target t;
+        t.address = reinterpret_cast<const sockaddr*>(&e.addresses[i].storage);
+        t.address_length = e.addresses[i].length;
+        t.tls = e.tls;
+        t.tls_host = e.host;
+        t.pool_key = re.pool_keys[i];
+        re.targets.push_back(t);
+      }
+    }
+    slot = rg;
+    return slot;
+  };
+  rt->routes.resize(snapshot->routes.size());
+  for (const auto& r : snapshot->routes) {
+    auto& rr = rt->routes[r.id];
+    rr.route = &r;
+    if (r.production) rr.production = runtime_group(r.production);
+    std::string api = r.api ? r.api->name + ":" + r.api->version : "";
+    rr.metrics_slot = registry.slot_for(api, r.method_text + " " + r.full_template);
+  }
+  return rt;
+}
+
+}  // namespace postern::server

@@ -1,0 +1,200 @@
+#include "server/server.h"
+
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "admin/admin_server.h"
+#include "core/log.h"
+#include "core/strings.h"
+
+namespace postern::server {
+
+Server::Server(ServerOptions options) : options_(std::move(options)) {}
+
+Server::~Server() {
+  for (auto& w : workers_) w->join();
+}
+
+namespace {
+std::string listeners_key(const config::Snapshot& s) {
+  std::string key;
+  for (const auto& l : s.gateway.listeners) key += l.name + "=" + l.address.text + (l.tls ? "+tls;" : ";");
+  return key;
+}
+}  // namespace
+
+int Server::run() {
+  auto loaded = config::load_project(options_.project_dir);
+  if (!loaded.snapshot) {
+    for (const auto& d : loaded.diagnostics) log::error("{}", d.format());
+    log::error("configuration is invalid ({} errors); not starting", loaded.diagnostics.size());
+    return 1;
+  }
+  const auto& gw = loaded.snapshot->gateway;
+  unsigned n = options_.workers_override ? options_.workers_override : gw.workers;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+
+  if (gw.access_log.enabled) {
+    access_log_ = std::make_shared<AccessLogWriter>();
+    std::string err;
+    if (!access_log_->open(gw.access_log.path, err)) {
+      log::error("{}", err);
+      return 1;
+    }
+  }
+  std::string error;
+  runtime_ = build_runtime(loaded.snapshot, registry_, ++generation_, error);
+  if (!runtime_) {
+    log::error("{}", error);
+    return 1;
+  }
+  for (unsigned i = 0; i < n; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i, main_loop_, access_log_));
+  }
+  std::vector<WorkerMetrics*> metrics;
+  for (auto& w : workers_) metrics.push_back(&w->metrics());
+  registry_.ensure_storage(metrics);
+  for (auto& w : workers_) {
+    if (!w->open_listeners(*runtime_, error)) {
+      log::error("{}", error);
+      return 1;
+    }
+  }
+  std::unique_ptr<admin::AdminServer> admin;
+  if (gw.admin) {
+    admin = std::make_unique<admin::AdminServer>(main_loop_, *this);
+    if (!admin->listen(*gw.admin, error)) {
+      log::error("admin listener ({}): {}", gw.admin_address_text, error);
+      return 1;
+    }
+  }
+  for (auto& w : workers_) w->start(runtime_);
+
+  net::asio::signal_set signals(main_loop_, SIGTERM, SIGINT, SIGHUP);
+  std::function<void(const net::error_code&, int)> on_signal = [&](const net::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      std::vector<std::string> errors;
+      reload(errors);
+      signals.async_wait(on_signal);
+      return;
+    }
+    log::info("received {}, draining (up to {} ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+              runtime_->config->gateway.limits.drain_timeout.count());
+    drain();
+    // A second signal during the drain is ignored: the drain deadline bounds it.
+  };
+  signals.async_wait(on_signal);
+  ready_ = true;
+  std::string addrs;
+  for (const auto& l : gw.listeners) addrs += (addrs.empty() ? "" : ", ") + l.name + " " + l.address.text;
+  log::info("postern: ready, {} workers, {} APIs, {} routes; listening on {}{}", n,
+            runtime_->config->apis.size(), runtime_->config->routes.size(), addrs,
+            gw.admin ? "; admin " + gw.admin->text : "");
+
+  // The main loop ends when the drain is complete: workers stop their loops, then we stop ours.
+  main_loop_.run();
+  for (auto& w : workers_) w->join();
+  if (admin) admin->close();
+  log::info("postern: stopped");
+  return 0;
+}
+
+void Server::drain() {
+  if (draining_) return;
+  draining_ = true;
+  Millis timeout = runtime_->config->gateway.limits.drain_timeout;
+  for (auto& w : workers_) w->begin_drain(timeout);
+  // Join the workers off the main loop so access-log writes posted to it still run.
+  std::thread([this] {
+    for (auto& w : workers_) w->join();
+    net::asio::post(main_loop_, [this] { main_loop_.stop(); });
+  }).detach();
+}
+
+bool Server::reload(std::vector<std::string>& errors) {
+  auto loaded = config::load_project(options_.project_dir);
+  if (!loaded.snapshot) {
+    ++reload_failures_;
+    for (const auto& d : loaded.diagnostics) {
+      errors.push_back(d.format());
+      log::error("reload: {}", d.format());
+    }
+    log::error("reload rejected ({} errors); the previous configuration stays in force",
+               loaded.diagnostics.size());
+    return false;
+  }
+  std::string error;
+  auto rt = build_runtime(loaded.snapshot, registry_, generation_ + 1, error);
+  if (!rt) {
+    ++reload_failures_;
+    errors.push_back(error);
+    log::error("reload rejected: {}; the previous configuration stays in force", error);
+    return false;
+  }
+  if (listeners_key(*loaded.snapshot) != listeners_key(*runtime_->config)) {
+    log::warn("reload: listener changes take effect only after a restart");
+  }
+  ++generation_;
+  std::vector<WorkerMetrics*> metrics;
+  for (auto& w : workers_) metrics.push_back(&w->metrics());
+  registry_.ensure_storage(metrics);  // before any worker can use the new slots
+  runtime_ = rt;
+  for (auto& w : workers_) w->publish(rt);
+  log::info("reloaded configuration (generation {}): {} APIs, {} routes", generation_,
+            rt->config->apis.size(), rt->config->routes.size());
+  return true;
+}
+
+std::string Server::metrics_text() const {
+  std::vector<const WorkerMetrics*> ms;
+  GaugeSnapshot g;
+  for (const auto& w : workers_) {
+    ms.push_back(&w->metrics_view());
+    g.active_connections += w->active_connections();
+    g.idle_upstream_connections += w->idle_upstream();
+  }
+  return render_prometheus(registry_, ms, g, generation_, reload_failures_);
+}
+
+std::string Server::config_summary_json() const {
+  std::string out = fmt::format("{{\"generation\":{},\"project\":\"", generation_);
+  append_json_escaped(out, runtime_->config->project_dir.string());
+  out += "\",\"apis\":[";
+  bool first_api = true;
+  for (const auto& api : runtime_->config->apis) {
+    if (!first_api) out += ",";
+    first_api = false;
+    out += "{\"name\":\"";
+    append_json_escaped(out, api->name);
+    out += "\",\"version\":\"";
+    append_json_escaped(out, api->version);
+    out += "\",\"base_path\":\"";
+    append_json_escaped(out, api->base_path);
+    out += "\",\"routes\":[";
+    bool first = true;
+    for (uint32_t id : api->route_ids) {
+      const auto& r = runtime_->config->routes[id];
+      if (!first) out += ",";
+      first = false;
+      out += "{\"method\":\"" + r.method_text + "\",\"path\":\"";
+      append_json_escaped(out, r.full_template);
+      out += "\",\"endpoints\":[";
+      if (r.production) {
+        for (size_t i = 0; i < r.production->endpoints.size(); ++i) {
+          if (i) out += ",";
+          out += "\"";
+          append_json_escaped(out, r.production->endpoints[i].url);
+          out += "\"";
+        }
+      }
+      out += "]}";
+    }
+    out += "]}";
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace postern::server

@@ -1,0 +1,65 @@
+#pragma once
+// The process: loads the project, starts workers and the admin listener, reloads on SIGHUP
+// (a valid config replaces the old one; an invalid one is logged and the old one stays),
+// drains on SIGTERM/SIGINT.
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "admin/admin_backend.h"
+#include "config/loader.h"
+#include "net/asio.h"
+#include "server/access_log.h"
+#include "server/metrics.h"
+#include "server/runtime.h"
+#include "server/worker.h"
+
+namespace postern::server {
+
+struct ServerOptions {
+  std::filesystem::path project_dir;
+  unsigned workers_override = 0;  // 0 = from postern.yaml
+};
+
+class Server final : public admin::AdminBackend {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+
+  // Runs until drained. Returns the process exit code.
+  int run();
+
+  // --- main thread (admin handlers) ---
+  bool ready() const { return ready_ && !draining_; }
+  bool draining() const { return draining_; }
+  std::string metrics_text() const;
+  std::string config_summary_json() const;
+  // Loads and applies the project again. Returns false (and keeps the old config) when the
+  // new one is invalid; `errors` gets one line per problem.
+  bool reload(std::vector<std::string>& errors);
+  void drain();
+  net::asio::io_context& main_loop() { return main_loop_; }
+  const Runtime& runtime() const { return *runtime_; }
+
+  // admin::AdminBackend
+  bool admin_ready() const override { return ready(); }
+  std::string admin_metrics() const override { return metrics_text(); }
+  std::string admin_config_json() const override { return config_summary_json(); }
+  bool admin_reload(std::vector<std::string>& errors) override { return reload(errors); }
+
+ private:
+  ServerOptions options_;
+  net::asio::io_context main_loop_{1};
+  std::shared_ptr<const Runtime> runtime_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  MetricsRegistry registry_;
+  std::shared_ptr<AccessLogWriter> access_log_;
+  uint64_t generation_ = 0;
+  uint64_t reload_failures_ = 0;
+  bool ready_ = false;
+  bool draining_ = false;
+};
+
+}  // namespace postern::server

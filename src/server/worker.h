@@ -1,0 +1,90 @@
+#pragma once
+// A worker: one thread, one event loop, its own listening sockets (SO_REUSEPORT), its own
+// upstream pools, metrics and access-log buffer (design.md "Threading"). Everything here is
+// touched only by the worker's thread, except what is marked otherwise.
+#include <atomic>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/asio.h"
+#include "net/deadline_list.h"
+#include "server/access_log.h"
+#include "server/metrics.h"
+#include "server/runtime.h"
+#include "upstream/connection_pool.h"
+
+namespace postern::server {
+
+class ProxySession;
+
+class Worker {
+ public:
+  Worker(unsigned id, net::asio::io_context& main_loop, std::shared_ptr<AccessLogWriter> access_log);
+  ~Worker();
+
+  // Main thread, before start(): opens this worker's listening sockets.
+  bool open_listeners(const Runtime& runtime, std::string& error);
+  // Main thread: starts the thread with `runtime` in force.
+  void start(std::shared_ptr<const Runtime> runtime);
+  // Main thread: publishes a new runtime; requests already running keep theirs.
+  void publish(std::shared_ptr<const Runtime> runtime);
+  // Main thread: stop accepting, close idle connections, let in-flight requests finish for
+  // up to `timeout`, then close the rest; the thread exits when no connection is left.
+  void begin_drain(Millis timeout);
+  void join();
+
+  // --- worker thread only ---
+  net::asio::io_context& loop() { return loop_; }
+  const std::shared_ptr<const Runtime>& runtime() const { return runtime_; }
+  upstream::ConnectionPool& pool() { return pool_; }
+  net::DeadlineList& sessions() { return sessions_; }
+  WorkerMetrics& metrics() { return metrics_; }
+  AccessLogBuffer& access_log() { return access_log_; }
+  bool draining() const { return draining_; }
+  unsigned id() const { return id_; }
+  // A fresh request id: 32 hex digits, unique per process (worker id, random, counter).
+  void make_request_id(std::string& out);
+  // Buffers for upstream responses, recycled so a request does not allocate.
+  std::unique_ptr<char[]> take_buffer();
+  void give_buffer(std::unique_ptr<char[]> b);
+  void session_closed();
+  uint64_t next_round_robin() { return round_robin_++; }
+
+  // --- any thread ---
+  const WorkerMetrics& metrics_view() const { return metrics_; }
+  int64_t active_connections() const { return active_.load(std::memory_order_relaxed); }
+  int64_t idle_upstream() const { return idle_upstream_.load(std::memory_order_relaxed); }
+
+  static constexpr size_t kUpstreamBufferSize = 64 * 1024;
+
+ private:
+  net::awaitable<void> accept_loop(size_t listener_index);
+  net::awaitable<void> housekeeping();
+  void maybe_finish_drain();
+
+  unsigned id_;
+  net::asio::io_context loop_{1};
+  net::asio::io_context& main_loop_;
+  std::thread thread_;
+  std::shared_ptr<const Runtime> runtime_;
+  std::vector<net::tcp::acceptor> acceptors_;
+  upstream::ConnectionPool pool_;
+  net::DeadlineList sessions_;
+  WorkerMetrics metrics_;
+  AccessLogBuffer access_log_;
+  bool draining_ = false;
+  bool stopped_ = false;
+  SteadyTime drain_deadline_{};
+  net::asio::steady_timer housekeeping_timer_;
+  std::vector<std::unique_ptr<char[]>> free_buffers_;
+  std::atomic<int64_t> active_{0};
+  std::atomic<int64_t> idle_upstream_{0};
+  uint64_t request_counter_ = 0;
+  uint64_t round_robin_ = 0;
+  uint64_t request_id_salt_ = 0;
+};
+
+}  // namespace postern::server
