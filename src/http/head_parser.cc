@@ -172,8 +172,27 @@ struct Framing {
   int connection_count = 0;
 };
 
+// RFC 9110 §5.6.2 tchar. llhttp lets some non-token bytes (like a space before the colon,
+// "Transfer-Encoding : chunked") through; a proxy must not, or two parsers disagree.
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!ok) {
+      switch (c) {
+        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+        case '-': case '.': case '^': case '_': case '`': case '|': case '~': ok = true; break;
+        default: break;
+      }
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
 HeadError scan_framing(const HeaderList& headers, Framing& f) {
   for (const auto& h : headers) {
+    if (!is_token(h.name)) return {400, "invalid header name"};
     if (iequals(h.name, "content-length")) {
       ++f.content_length_count;
       f.content_length = h.value;

@@ -923,7 +923,7 @@ std::string Gateway::log() const { return read_file(dir_ / "postern.log"); }
 
 bool Gateway::start(std::string* why, Millis timeout) {
   proc_ = std::make_unique<Process>(
-      std::vector<std::string>{postern_binary(), "run", dir_.string(), "--log-level", "debug"},
+      std::vector<std::string>{postern_binary(), "--log-level", "debug", "run", dir_.string()},
       dir_ / "postern.log");
   bool ready = eventually(timeout, [&] {
     if (!proc_->alive()) return true;
