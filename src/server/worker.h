@@ -66,7 +66,9 @@ class Worker {
   void maybe_finish_drain();
 
   unsigned id_;
-  net::asio::io_context loop_{1};
+  // Only this worker's thread touches its sockets and timers, so the reactor needs no
+  // per-operation locking; the scheduler keeps its lock for posts from the main thread.
+  net::asio::io_context loop_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   net::asio::io_context& main_loop_;
   std::thread thread_;
   std::shared_ptr<const Runtime> runtime_;

@@ -50,6 +50,9 @@ TEST_F(Admin, MetricsInPrometheusFormat) {
   EXPECT_EQ(d->status, 502);
   Conn open_conn(port());  // one connection held open while scraping
   ASSERT_TRUE(open_conn.ok());
+  // A completed request proves the gateway has accepted it (not just the kernel).
+  ASSERT_TRUE(open_conn.send(make_request("GET", "/pets/1.0.0/items/2")));
+  ASSERT_TRUE(open_conn.read_response());
 
   auto m = http_request(gw->admin_port(), "GET", "/metrics");
   ASSERT_TRUE(m);
