@@ -1,5 +1,6 @@
 #include "core/strings.h"
 
+#include <charconv>
 #include <limits>
 
 namespace postern {
@@ -39,6 +40,19 @@ std::optional<uint64_t> parse_u64(std::string_view s) {
     v = v * 10 + d;
   }
   return v;
+}
+
+void append_decimal(std::string& out, uint64_t v) {
+  char buf[20];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void append_hex(std::string& out, uint64_t v, int width) {
+  char buf[16];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, 16);
+  for (int pad = width - int(r.ptr - buf); pad > 0; --pad) out.push_back('0');
+  out.append(buf, r.ptr);
 }
 
 void append_json_escaped(std::string& out, std::string_view s) {

@@ -20,6 +20,11 @@ std::string_view trim(std::string_view s);
 // Parses a decimal unsigned integer, rejecting signs, spaces and overflow.
 std::optional<uint64_t> parse_u64(std::string_view s);
 
+// Append an integer in decimal / lower-case hex (zero-padded to `width`). Hot-path
+// replacements for fmt when only a number is formatted.
+void append_decimal(std::string& out, uint64_t v);
+void append_hex(std::string& out, uint64_t v, int width = 0);
+
 // Appends `s` to `out` escaped as the inside of a JSON string.
 void append_json_escaped(std::string& out, std::string_view s);
 

@@ -2,6 +2,9 @@
 
 #include <llhttp.h>
 
+#include <algorithm>
+#include <array>
+
 #include "core/strings.h"
 
 namespace postern::http {
@@ -27,6 +30,16 @@ void ResponseHead::clear() {
   keep_alive = true;
 }
 
+namespace {
+// Bytes the head scanner must look at; everything else is skipped with one table load.
+constexpr std::array<bool, 256> make_special_table() {
+  std::array<bool, 256> t{};
+  t['\0'] = t['\r'] = t['\n'] = true;
+  return t;
+}
+constexpr auto kSpecial = make_special_table();
+}  // namespace
+
 HeadScan find_head_end(const char* data, size_t len, size_t max_head_bytes, int too_large_status) {
   HeadScan scan;
   size_t i = 0;
@@ -34,53 +47,53 @@ HeadScan find_head_end(const char* data, size_t len, size_t max_head_bytes, int 
   // POST body); bounded so a stream of CRLFs cannot keep a connection busy forever.
   while (i + 1 < len && data[i] == '\r' && data[i + 1] == '\n' && i < 8) i += 2;
   scan.skip = i;
-  bool line_start = true;
+  const size_t limit = std::min(len, scan.skip + max_head_bytes);
   bool first_line = true;
-  for (; i < len; ++i) {
+  while (i < limit) {
+    // Start of a line (i is just past a CRLF, or at the start line).
     char c = data[i];
-    if (i - scan.skip >= max_head_bytes) {
+    if (!first_line && (c == ' ' || c == '\t')) {
       scan.kind = HeadScan::Kind::kError;
-      scan.error = {too_large_status, "request header fields too large"};
+      scan.error = {400, "obsolete line folding in header"};
       return scan;
     }
+    const size_t line_start = i;
+    while (i < limit && !kSpecial[static_cast<unsigned char>(data[i])]) ++i;
+    if (i >= limit) break;
+    c = data[i];
     if (c == '\0') {
       scan.kind = HeadScan::Kind::kError;
       scan.error = {400, "NUL byte in message head"};
       return scan;
     }
-    if (c == '\n') {  // every LF must follow a CR (checked when the CR was seen)
+    if (c == '\n') {  // every LF must follow a CR
       scan.kind = HeadScan::Kind::kError;
       scan.error = {400, "bare LF in message head"};
       return scan;
     }
-    if (c == '\r') {
-      if (i + 1 >= len) return scan;  // need the next byte
-      if (data[i + 1] != '\n') {
-        scan.kind = HeadScan::Kind::kError;
-        scan.error = {400, "bare CR in message head"};
-        return scan;
-      }
-      ++i;  // consume the LF
-      if (line_start && !first_line) {
-        scan.kind = HeadScan::Kind::kComplete;
-        scan.head_end = i + 1;
-        return scan;
-      }
-      if (line_start && first_line) {  // empty start line after the skipped ones
+    // c == '\r'
+    if (i + 1 >= len) return scan;  // need the next byte
+    if (data[i + 1] != '\n') {
+      scan.kind = HeadScan::Kind::kError;
+      scan.error = {400, "bare CR in message head"};
+      return scan;
+    }
+    if (i == line_start) {  // an empty line
+      if (first_line) {
         scan.kind = HeadScan::Kind::kError;
         scan.error = {400, "empty request line"};
         return scan;
       }
-      line_start = true;
-      first_line = false;
-      continue;
-    }
-    if (line_start && !first_line && (c == ' ' || c == '\t')) {
-      scan.kind = HeadScan::Kind::kError;
-      scan.error = {400, "obsolete line folding in header"};
+      scan.kind = HeadScan::Kind::kComplete;
+      scan.head_end = i + 2;
       return scan;
     }
-    line_start = false;
+    i += 2;
+    first_line = false;
+  }
+  if (len - scan.skip >= max_head_bytes) {
+    scan.kind = HeadScan::Kind::kError;
+    scan.error = {too_large_status, "request header fields too large"};
   }
   return scan;
 }
@@ -140,8 +153,9 @@ int on_header_value(llhttp_t* p, const char* at, size_t n) {
 int on_header_value_complete(llhttp_t* p) {
   auto* c = static_cast<Collector*>(p->data);
   c->in_value = true;  // the next field starts a new header, even after an empty value
-  auto& v = c->headers->back().value;
-  v = trim(v);
+  auto& h = c->headers->back();
+  h.value = trim(h.value);
+  h.kind = classify_header(h.name);
   return 0;
 }
 int on_headers_complete(llhttp_t*) { return HPE_PAUSED; }
@@ -193,13 +207,13 @@ bool is_token(std::string_view s) {
 HeadError scan_framing(const HeaderList& headers, Framing& f) {
   for (const auto& h : headers) {
     if (!is_token(h.name)) return {400, "invalid header name"};
-    if (iequals(h.name, "content-length")) {
+    if (h.kind == HeaderKind::kContentLength) {
       ++f.content_length_count;
       f.content_length = h.value;
-    } else if (iequals(h.name, "transfer-encoding")) {
+    } else if (h.kind == HeaderKind::kTransferEncoding) {
       ++f.transfer_encoding_count;
       f.transfer_encoding = h.value;
-    } else if (iequals(h.name, "connection")) {
+    } else if (h.kind == HeaderKind::kConnection) {
       ++f.connection_count;
       f.connection = h.value;
     }
@@ -252,13 +266,13 @@ HeadError parse_request_head(const char* data, size_t len, size_t max_uri_bytes,
   if (HeadError e = scan_framing(out.headers, f)) return e;
   int host_count = 0;
   for (const auto& h : out.headers) {
-    if (iequals(h.name, "host")) {
+    if (h.kind == HeaderKind::kHost) {
       ++host_count;
       out.host = h.value;
-    } else if (iequals(h.name, "expect")) {
+    } else if (h.kind == HeaderKind::kExpect) {
       if (iequals(h.value, "100-continue")) out.expect_continue = true;
       else return {417, "unsupported expectation"};
-    } else if (iequals(h.name, "upgrade")) {
+    } else if (h.kind == HeaderKind::kUpgrade) {
       out.has_upgrade = true;
       if (header_has_token(h.value, "websocket")) out.upgrade_websocket = true;
     }

@@ -32,7 +32,10 @@ bool valid_request_id(std::string_view id) {
   return true;
 }
 
-void append_chunk_size(std::string& out, size_t n) { fmt::format_to(std::back_inserter(out), "{:x}\r\n", n); }
+void append_chunk_size(std::string& out, size_t n) {
+  append_hex(out, n);
+  out += "\r\n";
+}
 
 LocalReason reason_for_status(int status) {
   switch (status) {
@@ -320,22 +323,13 @@ void ProxySession::build_upstream_head(const RuntimeRoute& route, std::string_vi
   std::string_view xff, xfp, xfh;
   for (const auto& h : req_.headers) {
     std::string_view n = h.name;
-    if (http::is_hop_by_hop(n)) continue;
-    switch (n.size()) {
-      case 4: if (iequals(n, "host")) continue; break;
-      case 6: if (iequals(n, "expect")) continue; break;
-      case 12: if (iequals(n, "x-request-id")) continue; break;
-      case 14: if (iequals(n, "content-length")) continue; break;
-      case 15:
-        if (iequals(n, "x-forwarded-for")) { xff = h.value; continue; }
-        break;
-      case 16:
-        if (iequals(n, "x-forwarded-host")) { xfh = h.value; continue; }
-        break;
-      case 17:
-        if (iequals(n, "x-forwarded-proto")) { xfp = h.value; continue; }
-        break;
-      default: break;
+    using K = http::HeaderKind;
+    switch (h.kind) {
+      case K::kOther: break;
+      case K::kXForwardedFor: xff = h.value; continue;
+      case K::kXForwardedHost: xfh = h.value; continue;
+      case K::kXForwardedProto: xfp = h.value; continue;
+      default: continue;  // hop-by-hop, or rebuilt below (Host, framing, Expect, request id)
     }
     if (!req_.connection.empty() && header_has_token(req_.connection, n)) continue;
     out_.append(n);
@@ -360,7 +354,9 @@ void ProxySession::build_upstream_head(const RuntimeRoute& route, std::string_vi
   out_ += request_id_;
   out_ += "\r\n";
   if (req_.framing == http::BodyFraming::kContentLength) {
-    fmt::format_to(std::back_inserter(out_), "Content-Length: {}\r\n", req_.content_length);
+    out_ += "Content-Length: ";
+    append_decimal(out_, req_.content_length);
+    out_ += "\r\n";
   } else if (req_.framing == http::BodyFraming::kChunked) {
     out_ += "Transfer-Encoding: chunked\r\n";
   }
@@ -754,27 +750,31 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
 void ProxySession::build_response_head(const http::ResponseHead& resp, bool chunk_to_client,
                                        bool keep_alive) {
   out_.clear();
-  fmt::format_to(std::back_inserter(out_), "HTTP/1.1 {} ", resp.status);
+  out_ += "HTTP/1.1 ";
+  append_decimal(out_, uint64_t(resp.status));
+  out_ += ' ';
   if (resp.reason.empty()) out_ += http::reason_phrase(resp.status);
   else out_.append(resp.reason);
   out_ += "\r\n";
   bool has_request_id = false;
   for (const auto& h : resp.headers) {
     std::string_view n = h.name;
-    if (http::is_hop_by_hop(n)) continue;
-    if (n.size() == 14 && iequals(n, "content-length")) {
+    if (http::is_hop_by_hop(h.kind)) continue;
+    if (h.kind == http::HeaderKind::kContentLength) {
       // Kept for HEAD and 304 (they describe the body that was not sent), rebuilt otherwise.
       if (resp.framing != http::BodyFraming::kNone) continue;
     }
     if (!resp.connection.empty() && header_has_token(resp.connection, n)) continue;
-    if (n.size() == 12 && iequals(n, "x-request-id")) has_request_id = true;
+    if (h.kind == http::HeaderKind::kXRequestId) has_request_id = true;
     out_.append(n);
     out_ += ": ";
     out_.append(h.value);
     out_ += "\r\n";
   }
   if (resp.framing == http::BodyFraming::kContentLength) {
-    fmt::format_to(std::back_inserter(out_), "Content-Length: {}\r\n", resp.content_length);
+    out_ += "Content-Length: ";
+    append_decimal(out_, resp.content_length);
+    out_ += "\r\n";
   } else if (chunk_to_client) {
     out_ += "Transfer-Encoding: chunked\r\n";
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "core/strings.h"
 #include "net/listener_socket.h"
 #include "server/proxy_session.h"
 
@@ -94,7 +95,8 @@ void Worker::make_request_id(std::string& out) {
   uint64_t n = ++request_counter_;
   uint64_t hi = request_id_salt_ ^ (uint64_t(id_) << 56);
   out.clear();
-  fmt::format_to(std::back_inserter(out), "{:016x}{:016x}", hi, n * 0x9e3779b97f4a7c15ull ^ request_id_salt_);
+  append_hex(out, hi, 16);
+  append_hex(out, n * 0x9e3779b97f4a7c15ull ^ request_id_salt_, 16);
 }
 
 std::unique_ptr<char[]> Worker::take_buffer() {
