@@ -55,8 +55,9 @@ int Server::run() {
   std::vector<WorkerMetrics*> metrics;
   for (auto& w : workers_) metrics.push_back(&w->metrics());
   registry_.ensure_storage(metrics);
+  std::vector<net::tcp::endpoint> bound;
   for (auto& w : workers_) {
-    if (!w->open_listeners(*runtime_, error)) {
+    if (!w->open_listeners(*runtime_, bound, error)) {
       log::error("{}", error);
       return 1;
     }
@@ -88,7 +89,10 @@ int Server::run() {
   signals.async_wait(on_signal);
   ready_ = true;
   std::string addrs;
-  for (const auto& l : gw.listeners) addrs += (addrs.empty() ? "" : ", ") + l.name + " " + l.address.text;
+  for (size_t i = 0; i < gw.listeners.size(); ++i) {
+    addrs += (addrs.empty() ? "" : ", ") + gw.listeners[i].name + " " +
+             bound[i].address().to_string() + ":" + std::to_string(bound[i].port());
+  }
   log::info("postern: ready, {} workers, {} APIs, {} routes; listening on {}{}", n,
             runtime_->config->apis.size(), runtime_->config->routes.size(), addrs,
             gw.admin ? "; admin " + gw.admin->text : "");

@@ -21,12 +21,25 @@ Worker::Worker(unsigned id, net::asio::io_context& main_loop, std::shared_ptr<Ac
 
 Worker::~Worker() { join(); }
 
-bool Worker::open_listeners(const Runtime& runtime, std::string& error) {
-  for (const auto& l : runtime.config->gateway.listeners) {
-    auto acceptor = net::open_listener_for(loop_, l.address, error);
+bool Worker::open_listeners(const Runtime& runtime, std::vector<net::tcp::endpoint>& bound,
+                            std::string& error) {
+  const bool first = bound.empty();
+  const auto& listeners = runtime.config->gateway.listeners;
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    const auto& l = listeners[i];
+    net::tcp::acceptor acceptor(loop_);
+    if (first) {
+      acceptor = net::open_listener_for(loop_, l.address, error);
+    } else {
+      acceptor = net::open_listener(loop_, bound[i].data(), socklen_t(bound[i].size()), true, error);
+    }
     if (!acceptor.is_open()) {
       error = "listener '" + l.name + "' (" + l.address_text + "): " + error;
       return false;
+    }
+    if (first) {
+      net::error_code ec;
+      bound.push_back(acceptor.local_endpoint(ec));
     }
     acceptors_.push_back(std::move(acceptor));
   }

@@ -25,8 +25,11 @@ class Worker {
   Worker(unsigned id, net::asio::io_context& main_loop, std::shared_ptr<AccessLogWriter> access_log);
   ~Worker();
 
-  // Main thread, before start(): opens this worker's listening sockets.
-  bool open_listeners(const Runtime& runtime, std::string& error);
+  // Main thread, before start(): opens this worker's listening sockets. `bound` holds the
+  // addresses the first worker actually bound (so port 0 resolves to one port for all
+  // workers); empty for the first worker, which fills it.
+  bool open_listeners(const Runtime& runtime, std::vector<net::tcp::endpoint>& bound,
+                      std::string& error);
   // Main thread: starts the thread with `runtime` in force.
   void start(std::shared_ptr<const Runtime> runtime);
   // Main thread: publishes a new runtime; requests already running keep theirs.
