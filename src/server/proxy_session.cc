@@ -189,10 +189,10 @@ void ProxySession::finish_request(int status, std::string_view reason) {
 }
 
 net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
-  // A keep-alive connection picks up a reloaded config between requests, never within one.
+  // Limits for reading the head come from the config in force when the wait began; the
+  // request itself runs with the config in force when its head is complete.
   if (runtime_ != worker_.runtime()) runtime_ = worker_.runtime();
-  const auto& gw = runtime_->config->gateway;
-  const auto& limits = gw.limits;
+  const auto& limits = runtime_->config->gateway.limits;
 
   if (pos_ > 0) {  // the next pipelined request moves to the front
     std::memmove(buf_.get(), buf_.get() + pos_, end_ - pos_);
@@ -213,7 +213,9 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   http::HeadScan scan;
   for (;;) {
     if (end_ > 0) {
-      scan = http::find_head_end(buf_.get(), end_, limits.max_header_bytes, 431);
+      // The buffer was sized for the limit in force when the connection began; a reload
+      // that raised the limit applies to new connections.
+      scan = http::find_head_end(buf_.get(), end_, std::min(limits.max_header_bytes, cap_ - 4096), 431);
       if (scan.kind == http::HeadScan::Kind::kComplete) break;
       if (scan.kind == http::HeadScan::Kind::kError) {
         req_.keep_alive = false;
@@ -240,8 +242,11 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
     end_ += n;
   }
 
+  // A keep-alive connection picks up a reloaded config between requests, never within one.
+  if (runtime_ != worker_.runtime()) runtime_ = worker_.runtime();
+  const auto& gw = runtime_->config->gateway;
   http::HeadError err = http::parse_request_head(buf_.get() + scan.skip, scan.head_end - scan.skip,
-                                                 limits.max_uri_bytes, req_);
+                                                 gw.limits.max_uri_bytes, req_);
   pos_ = scan.head_end;
   if (err) {
     req_.keep_alive = false;
@@ -267,8 +272,8 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
     co_return co_await local_reply(400, 400, "Bad Request", "invalid character in query string",
                                    LocalReason::kBadRequest, false);
   }
-  if (limits.max_body_bytes && req_.framing == http::BodyFraming::kContentLength &&
-      req_.content_length > limits.max_body_bytes) {
+  if (gw.limits.max_body_bytes && req_.framing == http::BodyFraming::kContentLength &&
+      req_.content_length > gw.limits.max_body_bytes) {
     co_return co_await local_reply(413, 413, "Content Too Large",
                                    "the request body is larger than limits.max_body_bytes",
                                    LocalReason::kTooLarge, false);
