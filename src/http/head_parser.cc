@@ -283,7 +283,13 @@ HeadError parse_request_head(const char* data, size_t len, size_t max_uri_bytes,
 
   if (f.transfer_encoding_count) {
     if (out.version_minor == 0) return {400, "Transfer-Encoding in an HTTP/1.0 request"};
-    if (!iequals(f.transfer_encoding, "chunked")) return {501, "unsupported Transfer-Encoding"};
+    // RFC 9112 §6.3: chunked not last -> the length cannot be known: 400. Chunked last but
+    // with other codings before it -> a coding we do not implement: 501 (§6.1).
+    std::string_view te = f.transfer_encoding;
+    size_t comma = te.rfind(',');
+    std::string_view last = trim(comma == std::string_view::npos ? te : te.substr(comma + 1));
+    if (!iequals(last, "chunked")) return {400, "Transfer-Encoding does not end with chunked"};
+    if (comma != std::string_view::npos) return {501, "unsupported Transfer-Encoding"};
     out.framing = BodyFraming::kChunked;
   } else if (f.content_length_count) {
     auto n = parse_u64(f.content_length);
