@@ -5,6 +5,7 @@
 
 #include "cli/echo_server.h"
 #include "cli/init_command.h"
+#include "cli/token_command.h"
 #include "cli/validate_command.h"
 #include "core/log.h"
 #include "server/server.h"
@@ -33,6 +34,29 @@ int main(int argc, char** argv) {
   auto* echo = app.add_subcommand("echo", "Run the echo backend (demo and tests)");
   echo->add_option("--listen", echo_options.listen, "HOST:PORT")->capture_default_str();
 
+  postern::cli::TokenOptions token_options;
+  auto* token = app.add_subcommand("token", "Mint a development JWT signed with a local private key");
+  token->add_option("--key", token_options.key_file, "PEM private key (RSA, EC, Ed25519)")->required();
+  token->add_option("--alg", token_options.alg, "RS256, PS256, ES256, EdDSA … (default: from the key)");
+  token->add_option("--kid", token_options.kid, "Key id to put in the header");
+  token->add_option("--issuer", token_options.issuer, "iss claim")->capture_default_str();
+  token->add_option("--sub", token_options.subject, "sub claim")->capture_default_str();
+  token->add_option("--aud", token_options.audiences, "aud claim (repeatable)");
+  token->add_option("--scopes", token_options.scopes, "Space-separated scopes (scope claim)");
+  token->add_option("--lifetime", token_options.lifetime_seconds, "Seconds until exp")->capture_default_str();
+  token->add_option("--api", token_options.apis, "Subscribed API as Name:version (repeatable; version * = any)");
+  token->add_option("--tier", token_options.tier, "subscriptionTier of the subscribed APIs")->capture_default_str();
+  token->add_option("--app-id", token_options.app_id, "application.id")->capture_default_str();
+  token->add_option("--app-name", token_options.app_name, "application.name")->capture_default_str();
+  token->add_option("--app-tier", token_options.app_tier, "application.tier")->capture_default_str();
+  token->add_option("--keytype", token_options.keytype, "PRODUCTION or SANDBOX")->capture_default_str();
+  token->add_option("--client-id", token_options.consumer_key, "azp / consumerKey claims")->capture_default_str();
+
+  std::vector<std::string> jwks_keys, jwks_kids;
+  auto* jwks = app.add_subcommand("jwks", "Print a JWKS with the public half of PEM keys");
+  jwks->add_option("--key", jwks_keys, "PEM key (repeatable)")->required();
+  jwks->add_option("--kid", jwks_kids, "kid of the key at the same position (repeatable)");
+
   app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -52,6 +76,8 @@ int main(int argc, char** argv) {
     return postern::cli::run_init(project, file);
   }
   if (*echo) return postern::cli::run_echo(echo_options);
+  if (*token) return postern::cli::run_token(token_options);
+  if (*jwks) return postern::cli::run_jwks(jwks_keys, jwks_kids);
   std::printf("postern 0.1.0\n");
   return 0;
 }

@@ -168,7 +168,7 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& proje
   }
   MapReader m(d, root, "postern.yaml",
               std::vector<std::string_view>{"listeners", "admin", "workers", "apis", "limits", "access_log",
-                                            "upstream_tls", "forwarding", "node_id"});
+                                            "upstream_tls", "forwarding", "security", "node_id"});
   if (!m.ok()) return;
 
   if (const Entry* e = m.get("listeners")) {
@@ -220,6 +220,7 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& proje
   }
 
   if (const Entry* e = m.get("limits")) parse_limits(d, *e, out.limits);
+  if (const Entry* e = m.get("security")) parse_security(d, *e, project_abs, out.security);
 
   if (const Entry* e = m.get("access_log")) {
     MapReader am(d, e->value, "access_log", std::vector<std::string_view>{"enabled", "path"});

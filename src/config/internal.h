@@ -16,6 +16,10 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const std::filesystem
                    const std::filesystem::path& project_display, GatewayConfig& out,
                    std::filesystem::path& apis_display);
 
+// Parses postern.yaml's `security:` section.
+void parse_security(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs,
+                    SecurityConfig& out);
+
 // A route of one OpenAPI document before ids are assigned.
 struct PendingRoute {
   router::Method method;
@@ -24,6 +28,7 @@ struct PendingRoute {
   std::string full_template;
   std::shared_ptr<const EndpointGroup> production;
   std::shared_ptr<const EndpointGroup> sandbox;
+  std::shared_ptr<const RouteSecurity> security;
   std::string source;  // file:line:col
   YAML::Mark mark;
 };

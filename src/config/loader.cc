@@ -145,6 +145,7 @@ LoadResult load_project(const fs::path& project_dir) {
       r.full_template = std::move(pr.full_template);
       r.production = std::move(pr.production);
       r.sandbox = std::move(pr.sandbox);
+      r.security = std::move(pr.security);
       r.source = std::move(pr.source);
       if (Status s = snap->route_table.add(r.method, r.full_template, r.id); !s) {
         Diagnostics fd(diags, fa.display);

@@ -269,6 +269,143 @@ std::string upper(std::string_view s) {
   return u;
 }
 
+
+// --- security -------------------------------------------------------------------------
+
+struct SecurityScheme {
+  enum class Kind { kOAuth2, kApiKey, kBasic, kMutualTls } kind = Kind::kOAuth2;
+  bool in_query = false;
+  std::string name;  // apiKey: header/query parameter name
+};
+using SchemeMap = std::map<std::string, SecurityScheme, std::less<>>;
+
+SchemeMap parse_security_schemes(Diagnostics& d, const MapReader& root) {
+  SchemeMap out;
+  const Entry* comp = root.get("components");
+  if (comp == nullptr || !comp->value.IsMap()) return out;
+  YAML::Node schemes = comp->value["securitySchemes"];
+  if (!schemes.IsDefined() || schemes.IsNull()) return out;
+  if (!schemes.IsMap()) {
+    d.error(schemes, "'components.securitySchemes' must be a map of scheme name to scheme");
+    return out;
+  }
+  for (auto it = schemes.begin(); it != schemes.end(); ++it) {
+    std::string name = it->first.Scalar();
+    const YAML::Node& def = it->second;
+    if (!def.IsMap() || !def["type"].IsScalar()) {
+      d.error(it->first, "security scheme '" + name + "' needs a 'type' (oauth2, openIdConnect, apiKey, http, mutualTLS)");
+      continue;
+    }
+    std::string type = def["type"].Scalar();
+    SecurityScheme sc;
+    if (type == "oauth2" || type == "openIdConnect") {
+      sc.kind = SecurityScheme::Kind::kOAuth2;
+    } else if (type == "apiKey") {
+      sc.kind = SecurityScheme::Kind::kApiKey;
+      std::string in = def["in"].IsScalar() ? def["in"].Scalar() : "";
+      if (in != "header" && in != "query") {
+        d.error(def, "apiKey scheme '" + name + "' must have 'in: header' or 'in: query' (cookies are not supported)");
+        continue;
+      }
+      sc.in_query = in == "query";
+      if (!def["name"].IsScalar() || def["name"].Scalar().empty()) {
+        d.error(def, "apiKey scheme '" + name + "' needs 'name': the header or query parameter carrying the key");
+        continue;
+      }
+      sc.name = def["name"].Scalar();
+      if (!sc.in_query) {
+        for (char& c : sc.name) c = ascii_lower(c);
+      }
+    } else if (type == "http") {
+      std::string scheme = def["scheme"].IsScalar() ? def["scheme"].Scalar() : "";
+      for (char& c : scheme) c = ascii_lower(c);
+      if (scheme == "basic") sc.kind = SecurityScheme::Kind::kBasic;
+      else if (scheme == "bearer") sc.kind = SecurityScheme::Kind::kOAuth2;
+      else {
+        d.error(def, "http security scheme '" + name + "' must use scheme 'basic' or 'bearer'");
+        continue;
+      }
+    } else if (type == "mutualTLS") {
+      sc.kind = SecurityScheme::Kind::kMutualTls;
+    } else {
+      d.error(def["type"], "unknown security scheme type '" + type + "' (oauth2, openIdConnect, apiKey, http, mutualTLS)");
+      continue;
+    }
+    out.emplace(name, std::move(sc));
+  }
+  return out;
+}
+
+// Applies an OpenAPI `security` requirement list to `sec`. Returns false when it declares
+// nothing (absent or empty), so the caller falls back to the enclosing level or the default.
+bool apply_requirements(Diagnostics& d, const YAML::Node& req, const SchemeMap& schemes, RouteSecurity& sec) {
+  if (!req.IsDefined() || req.IsNull()) return false;
+  if (!req.IsSequence()) {
+    d.error(req, "'security' must be a list of requirements, e.g. security: [{oauth2: [read:pets]}]");
+    return false;
+  }
+  if (req.size() == 0) return false;  // secure by default: an empty list does not open a route
+  for (const auto& alt : req) {
+    if (!alt.IsMap()) {
+      d.error(alt, "each 'security' requirement must be a map of scheme name to scopes");
+      continue;
+    }
+    for (auto it = alt.begin(); it != alt.end(); ++it) {
+      std::string name = it->first.Scalar();
+      auto sc = schemes.find(name);
+      if (sc == schemes.end()) {
+        std::vector<std::string_view> names;
+        for (const auto& [n, v] : schemes) names.push_back(n);
+        d.error(it->first, "security scheme '" + name + "' is not defined in components.securitySchemes" +
+                               did_you_mean(suggest(name, names)));
+        continue;
+      }
+      switch (sc->second.kind) {
+        case SecurityScheme::Kind::kOAuth2:
+          sec.oauth2 = true;
+          if (it->second.IsSequence()) {
+            for (const auto& scope : it->second) {
+              if (scope.IsScalar()) sec.scopes.push_back(scope.Scalar());
+            }
+          }
+          break;
+        case SecurityScheme::Kind::kApiKey:
+          sec.api_keys.push_back({sc->second.in_query, sc->second.name});
+          break;
+        case SecurityScheme::Kind::kBasic: sec.basic = true; break;
+        case SecurityScheme::Kind::kMutualTls: break;  // x-wso2-mutual-ssl decides
+      }
+    }
+  }
+  return true;
+}
+
+// x-*-application-security: {security-types: [oauth2, basic_auth, api_key], optional: bool}
+void apply_application_security(Diagnostics& d, const Ext& ext, RouteSecurity& sec) {
+  const YAML::Node& v = ext.entry.value;
+  if (!v.IsMap()) {
+    d.error(v, "'" + ext.written + "' must be a map like {security-types: [oauth2, api_key]}");
+    return;
+  }
+  YAML::Node types = v["security-types"];
+  if (!types.IsSequence()) {
+    d.error(v, "'" + ext.written + "' needs 'security-types': a list of oauth2, basic_auth, api_key");
+    return;
+  }
+  bool oauth2 = false, basic = false, api_key = false;
+  for (const auto& t : types) {
+    std::string s = t.IsScalar() ? t.Scalar() : "";
+    if (s == "oauth2") oauth2 = true;
+    else if (s == "basic_auth") basic = true;
+    else if (s == "api_key") api_key = true;
+    else d.error(t, "unknown security type '" + s + "' in '" + ext.written + "' (oauth2, basic_auth, api_key)");
+  }
+  sec.oauth2 = oauth2;
+  sec.basic = basic;
+  if (api_key && sec.api_keys.empty()) sec.api_keys.push_back({false, "apikey"});
+  if (!api_key) sec.api_keys.clear();
+}
+
 }  // namespace
 
 std::optional<YAML::Node> load_yaml_file(Diagnostics& d, const fs::path& file) {
@@ -342,6 +479,25 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
     else api->base_path = "/" + s;
   }
 
+  const SchemeMap schemes = parse_security_schemes(d, m);
+  const Entry* root_security = m.get("security");
+  std::string auth_header;
+  if (const Ext* e = find(ext, "auth-header")) {
+    if (auto h = read_string(d, e->entry, e->written)) {
+      auth_header = *h;
+      for (char& c : auth_header) c = ascii_lower(c);
+    }
+  }
+  auto read_flag = [&](const Extensions& x, std::string_view name) -> std::optional<bool> {
+    const Ext* e = find(x, name);
+    if (e == nullptr) return std::nullopt;
+    return read_bool(d, e->entry, e->written);
+  };
+  std::optional<bool> api_disabled = read_flag(ext, "disable-security");
+  // The root requirement, parsed once (its errors are reported once, not per route).
+  RouteSecurity root_sec;
+  const bool root_declared = root_security != nullptr && apply_requirements(d, root_security->value, schemes, root_sec);
+
   Declared api_prod = read_endpoints(d, find(ext, "production-endpoints"), reg);
   Declared api_sbx = read_endpoints(d, find(ext, "sandbox-endpoints"), reg);
 
@@ -406,7 +562,28 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
           continue;
         }
         if (!prod.group || (sbx.declared && !sbx.group)) continue;  // already reported
+
+        auto sec = std::make_shared<RouteSecurity>();
+        std::optional<bool> disabled = read_flag(oext, "disable-security");
+        if (!disabled) disabled = read_flag(pext, "disable-security");
+        if (!disabled) disabled = api_disabled;
+        sec->disabled = disabled.value_or(false);
+        if (!auth_header.empty()) sec->auth_header = auth_header;
+        bool declared = apply_requirements(d, op.value["security"], schemes, *sec);
+        if (!declared && root_declared) {
+          sec->oauth2 = root_sec.oauth2;
+          sec->basic = root_sec.basic;
+          sec->api_keys = root_sec.api_keys;
+          sec->scopes = root_sec.scopes;
+          declared = true;
+        }
+        if (!declared) sec->oauth2 = true;  // WSO2: no declared security means OAuth2
+        const Ext* app_sec = find(oext, "application-security");
+        if (app_sec == nullptr) app_sec = find(pext, "application-security");
+        if (app_sec == nullptr) app_sec = find(ext, "application-security");
+        if (app_sec != nullptr) apply_application_security(d, *app_sec, *sec);
         PendingRoute r;
+        r.security = std::move(sec);
         r.method = router::method_from_string(method);
         r.method_text = method;
         r.resource_path = p.name;

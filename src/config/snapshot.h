@@ -61,6 +61,23 @@ struct EndpointGroup {
 
 struct Api;
 
+// How a route lets callers in. Built from OpenAPI `security` requirements,
+// `components.securitySchemes` and the x-wso2-/x-postern- security extensions. Secure by
+// default: a route that declares nothing requires OAuth2 (a JWT from a configured issuer).
+struct RouteSecurity {
+  bool disabled = false;  // x-*-disable-security: true (an explicit opt-out)
+  bool oauth2 = false;    // bearer tokens: JWTs from `security.issuers`
+  bool basic = false;     // HTTP Basic (declared; see docs/security.md for what is enforced)
+  struct ApiKey {
+    bool in_query = false;
+    std::string name;     // header (lower-case) or query parameter name
+  };
+  std::vector<ApiKey> api_keys;
+  std::vector<std::string> scopes;  // any one of them suffices (WSO2); empty = none required
+  std::string auth_header = "authorization";  // lower-case; x-*-auth-header overrides
+  std::string source;  // where the requirement came from, for docs/debugging
+};
+
 // One (method, path template) of one API.
 struct Route {
   uint32_t id = 0;            // index into Snapshot::routes
@@ -71,6 +88,7 @@ struct Route {
   std::string full_template;  // base path + resource path: "/petstore/1.0.0/pets/{id}"
   std::shared_ptr<const EndpointGroup> production;  // resource level wins over API level
   std::shared_ptr<const EndpointGroup> sandbox;     // may be null
+  std::shared_ptr<const RouteSecurity> security;    // never null
   std::string source;  // "apis/petstore.yaml:23:5" (where the operation is declared)
 };
 
@@ -114,6 +132,32 @@ struct ForwardingPolicy {
   bool allow_encoded_slash = false;          // keep %2F in paths instead of rejecting
 };
 
+// A trusted issuer of JWT access tokens (WSO2 `[[jwtTokenConfig]]`).
+struct JwtIssuer {
+  std::string name;                     // for logs and metrics
+  std::string issuer;                   // exact `iss` value
+  std::vector<std::string> audiences;   // any one must be in `aud`; empty = not checked
+  std::vector<std::string> algorithms;  // allow-list, e.g. ["RS256"]; never "none"
+  std::filesystem::path certificate;    // PEM certificate or public key
+  std::filesystem::path jwks_file;      // a JWKS document
+  std::string jwks_url;                 // http(s) URL of a JWKS, fetched and refreshed
+  Millis jwks_refresh{600'000};         // refetch period for jwks_url (last good keys kept)
+  Millis jwks_min_refetch{30'000};      // an unknown kid refetches at most this often
+  std::string hmac_secret;              // HS* secret (from an env var or a file, never inline)
+  Millis leeway{30'000};                // clock skew allowed for exp/nbf/iat
+  bool validate_subscription = false;   // check the WSO2 subscribedAPIs claim
+  std::string consumer_key_claim = "azp";
+  std::string source;                   // "postern.yaml:LINE:COL" of the entry
+};
+
+struct SecurityConfig {
+  std::vector<JwtIssuer> issuers;
+  std::string auth_header = "Authorization";  // default bearer token header
+  bool remove_credential_header = true;       // do not forward the caller's token
+  size_t token_cache_entries = 10'000;        // verified tokens per worker
+  std::vector<std::string> revoked_jtis;      // rejected even when cached
+};
+
 struct GatewayConfig {
   std::vector<Listener> listeners;
   std::optional<SocketAddress> admin;  // no admin listener when absent
@@ -124,6 +168,7 @@ struct GatewayConfig {
   AccessLog access_log;
   UpstreamTls upstream_tls;
   ForwardingPolicy forwarding;
+  SecurityConfig security;
   std::string node_id;  // gateway node id (hostname by default)
 };
 

@@ -26,6 +26,8 @@ const char* local_reason_name(LocalReason r) {
     case LocalReason::kTooLarge: return "too_large";
     case LocalReason::kTimeout: return "timeout";
     case LocalReason::kNotImplemented: return "not_implemented";
+    case LocalReason::kUnauthorized: return "unauthorized";
+    case LocalReason::kForbidden: return "forbidden";
     case LocalReason::kCount: break;
   }
   return "unknown";

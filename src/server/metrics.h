@@ -46,6 +46,8 @@ enum class LocalReason : uint8_t {
   kTooLarge,         // 413/414/431
   kTimeout,          // 408 (header timeout)
   kNotImplemented,   // 501 (upgrade, unknown method)
+  kUnauthorized,     // 401: missing, invalid or expired credentials
+  kForbidden,        // 403: scope, subscription
   kCount
 };
 const char* local_reason_name(LocalReason r);

@@ -130,7 +130,8 @@ net::awaitable<ProxySession::Outcome> ProxySession::local_reply(int status, int 
                                                                 std::string_view message,
                                                                 std::string_view description,
                                                                 LocalReason reason, bool keep_alive,
-                                                                std::string_view extra_headers) {
+                                                                std::string_view extra_headers,
+                                                                std::string_view log_reason) {
   // A request whose body was not read cannot share the connection with the next one.
   bool keep = keep_alive && req_.keep_alive && !drain_requested_ && !closing_ &&
               req_.framing == http::BodyFraming::kNone;
@@ -139,7 +140,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::local_reply(int status, int 
   http::append_local_reply(out_, reply, keep, request_id_, req_.method == "HEAD");
   worker_.metrics().local_replies[size_t(reason)].add();
   bool written = co_await write_client(out_);
-  finish_request(status, message);
+  finish_request(status, log_reason.empty() ? message : log_reason);
   if (!keep && written) {
     // Lingering close: stop sending, then drain what the client still sends for a moment so
     // the kernel does not answer it with a reset that destroys our reply in flight.
@@ -204,6 +205,8 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   path_.clear();
   request_id_.clear();
   route_ = nullptr;
+  identity_.reset();
+  strip_header_ = {};
   endpoint_text_ = "";
   upstream_us_ = bytes_in_ = bytes_out_ = 0;
   started_ = now();
@@ -302,11 +305,29 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
                                    LocalReason::kMethodNotAllowed, true, allow);
   }
   route_ = &runtime_->routes[match_.route_id];
+
+  // Request filters (authentication …), in order; the first rejection answers.
+  const RuntimeGroup* group = route_->production.get();
+  if (!route_->filters.empty()) {
+    filters::RequestContext fctx{req_, path_, *route_->route, worker_.id(),
+                                 SystemClock::instance().unix_micros() / 1'000'000};
+    for (const auto& f : route_->filters) {
+      filters::Rejection rej;
+      if (f->on_request(fctx, rej) == filters::Decision::kReject) {
+        co_return co_await local_reply(rej.status, rej.code, rej.message, rej.description,
+                                       rej.status == 403 ? LocalReason::kForbidden : LocalReason::kUnauthorized,
+                                       true, rej.extra_headers, rej.reason);
+      }
+    }
+    identity_ = std::move(fctx.identity);
+    strip_header_ = fctx.strip_header;
+    if (fctx.use_sandbox) group = route_->sandbox.get();
+  }
   std::string_view rest(path_);
   const std::string& base = route_->route->api->base_path;
   if (rest.size() >= base.size()) rest.remove_prefix(base.size());
   if (rest.empty()) rest = "/";
-  co_return co_await forward(*route_, rest);
+  co_return co_await forward(*route_, group, rest);
 }
 
 void ProxySession::build_upstream_head(const RuntimeRoute& route, std::string_view upstream_path,
@@ -337,6 +358,7 @@ void ProxySession::build_upstream_head(const RuntimeRoute& route, std::string_vi
       default: continue;  // hop-by-hop, or rebuilt below (Host, framing, Expect, request id)
     }
     if (!req_.connection.empty() && header_has_token(req_.connection, n)) continue;
+    if (!strip_header_.empty() && n.size() == strip_header_.size() && iequals(n, strip_header_)) continue;
     out_.append(n);
     out_ += ": ";
     out_.append(h.value);
@@ -369,10 +391,10 @@ void ProxySession::build_upstream_head(const RuntimeRoute& route, std::string_vi
 }
 
 net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& route,
+                                                            const RuntimeGroup* group,
                                                             std::string_view upstream_path) {
   const auto& gw = runtime_->config->gateway;
   const auto& limits = gw.limits;
-  const RuntimeGroup* group = route.production.get();
   auto& pool = worker_.pool();
   auto& metrics = worker_.metrics();
   if (!group || group->endpoints.empty()) {

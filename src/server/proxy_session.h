@@ -52,10 +52,12 @@ class ProxySession final : public net::DeadlineEntry {
 
   net::awaitable<void> serve();
   net::awaitable<Outcome> handle_request();
-  net::awaitable<Outcome> forward(const RuntimeRoute& route, std::string_view upstream_path);
+  net::awaitable<Outcome> forward(const RuntimeRoute& route, const RuntimeGroup* group,
+                                  std::string_view upstream_path);
   net::awaitable<Outcome> local_reply(int status, int code, std::string_view message,
                                       std::string_view description, LocalReason reason,
-                                      bool keep_alive, std::string_view extra_headers = {});
+                                      bool keep_alive, std::string_view extra_headers = {},
+                                      std::string_view log_reason = {});
   void build_upstream_head(const RuntimeRoute& route, std::string_view upstream_path,
                            const config::Endpoint& endpoint);
   void build_response_head(const http::ResponseHead& resp, bool chunk_to_client, bool keep_alive);
@@ -93,6 +95,8 @@ class ProxySession final : public net::DeadlineEntry {
   http::ChunkedDecoder chunked_;
   http::ResponseHead resp_;
   const RuntimeRoute* route_ = nullptr;
+  std::shared_ptr<const filters::Identity> identity_;  // who the caller is, once authenticated
+  std::string_view strip_header_;  // credential header the backend must not see
   const char* endpoint_text_ = "";
   SteadyTime started_{};
   SteadyTime upstream_started_{};

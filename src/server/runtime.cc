@@ -24,7 +24,7 @@ bool Runtime::is_trusted_proxy(const net::asio::ip::address& peer) const {
 
 std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snapshot> snapshot,
                                              MetricsRegistry& registry, uint64_t generation,
-                                             std::string& error) {
+                                             unsigned workers, std::string& error) {
   auto rt = std::make_shared<Runtime>();
   rt->config = snapshot;
   rt->generation = generation;
@@ -58,12 +58,17 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
       return nullptr;
     }
   }
+  rt->jwt = filters::JwtAuthenticator::build(gw.security, workers, error);
+  if (!rt->jwt) return nullptr;
   bool needs_client_tls = false;
   for (const auto& r : snapshot->routes) {
-    if (r.production) {
-      for (const auto& e : r.production->endpoints) needs_client_tls |= e.tls;
+    for (const auto* g : {r.production.get(), r.sandbox.get()}) {
+      if (g) {
+        for (const auto& e : g->endpoints) needs_client_tls |= e.tls;
+      }
     }
   }
+  for (const auto& iss : gw.security.issuers) needs_client_tls |= iss.jwks_url.starts_with("https://");
   if (needs_client_tls || !gw.upstream_tls.ca_file.empty()) {
     std::string tls_error;
     rt->client_tls = net::make_client_tls(gw.upstream_tls.ca_file, tls_error);
@@ -106,6 +111,12 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
     auto& rr = rt->routes[r.id];
     rr.route = &r;
     if (r.production) rr.production = runtime_group(r.production);
+    if (r.sandbox) rr.sandbox = runtime_group(r.sandbox);
+    if (r.security && !r.security->disabled) {
+      rr.filters.push_back(std::make_shared<filters::AuthFilter>(rt->jwt, r.security, *r.api,
+                                                                 gw.security.remove_credential_header,
+                                                                 r.sandbox != nullptr));
+    }
     std::string api = r.api ? r.api->name + ":" + r.api->version : "";
     rr.metrics_slot = registry.slot_for(api, r.method_text + " " + r.full_template);
   }

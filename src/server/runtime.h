@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "config/snapshot.h"
+#include "filters/filter.h"
+#include "filters/jwt_authenticator.h"
 #include "net/asio.h"
 #include "upstream/connection_pool.h"
 
@@ -29,6 +31,8 @@ struct RuntimeGroup {
 struct RuntimeRoute {
   const config::Route* route = nullptr;
   std::shared_ptr<const RuntimeGroup> production;
+  std::shared_ptr<const RuntimeGroup> sandbox;  // null when the API has none
+  filters::FilterChain filters;                 // in order; empty for open routes
   uint32_t metrics_slot = 0;
 };
 
@@ -37,6 +41,7 @@ struct Runtime {
   std::vector<RuntimeRoute> routes;  // by route id
   std::vector<std::shared_ptr<net::asio::ssl::context>> listener_tls;  // by listener index
   std::shared_ptr<net::asio::ssl::context> client_tls;  // null when no endpoint needs TLS
+  std::shared_ptr<filters::JwtAuthenticator> jwt;  // issuers, keys, token caches
   std::vector<net::asio::ip::network_v4> trusted_v4;    // forwarding.trusted_proxies
   std::vector<net::asio::ip::network_v6> trusted_v6;
   bool is_trusted_proxy(const net::asio::ip::address& peer) const;
@@ -44,8 +49,9 @@ struct Runtime {
 };
 
 // Builds a Runtime; on failure returns null and sets `error` (e.g. an unreadable key).
+// `workers` sizes the per-worker caches (verified tokens).
 std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snapshot> snapshot,
                                              MetricsRegistry& registry, uint64_t generation,
-                                             std::string& error);
+                                             unsigned workers, std::string& error);
 
 }  // namespace postern::server

@@ -44,7 +44,7 @@ int Server::run() {
     }
   }
   std::string error;
-  runtime_ = build_runtime(loaded.snapshot, registry_, ++generation_, error);
+  runtime_ = build_runtime(loaded.snapshot, registry_, ++generation_, n, error);
   if (!runtime_) {
     log::error("{}", error);
     return 1;
@@ -70,6 +70,7 @@ int Server::run() {
       return 1;
     }
   }
+  jwks_ = JwksFetchers::start(main_loop_, runtime_->jwt, gw.security, runtime_->client_tls);
   for (auto& w : workers_) w->start(runtime_);
 
   net::asio::signal_set signals(main_loop_, SIGTERM, SIGINT, SIGHUP);
@@ -108,6 +109,7 @@ int Server::run() {
 void Server::drain() {
   if (draining_) return;
   draining_ = true;
+  if (jwks_) jwks_->stop();
   Millis timeout = runtime_->config->gateway.limits.drain_timeout;
   for (auto& w : workers_) w->begin_drain(timeout);
   // Join the workers off the main loop so access-log writes posted to it still run.
@@ -130,7 +132,7 @@ bool Server::reload(std::vector<std::string>& errors) {
     return false;
   }
   std::string error;
-  auto rt = build_runtime(loaded.snapshot, registry_, generation_ + 1, error);
+  auto rt = build_runtime(loaded.snapshot, registry_, generation_ + 1, unsigned(workers_.size()), error);
   if (!rt) {
     ++reload_failures_;
     errors.push_back(error);
@@ -145,6 +147,8 @@ bool Server::reload(std::vector<std::string>& errors) {
   for (auto& w : workers_) metrics.push_back(&w->metrics());
   registry_.ensure_storage(metrics);  // before any worker can use the new slots
   runtime_ = rt;
+  if (jwks_) jwks_->stop();
+  jwks_ = JwksFetchers::start(main_loop_, rt->jwt, rt->config->gateway.security, rt->client_tls);
   for (auto& w : workers_) w->publish(rt);
   log::info("reloaded configuration (generation {}): {} APIs, {} routes", generation_,
             rt->config->apis.size(), rt->config->routes.size());

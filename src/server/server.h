@@ -12,6 +12,7 @@
 #include "config/loader.h"
 #include "net/asio.h"
 #include "server/access_log.h"
+#include "server/jwks_fetcher.h"
 #include "server/metrics.h"
 #include "server/runtime.h"
 #include "server/worker.h"
@@ -56,6 +57,7 @@ class Server final : public admin::AdminBackend {
   std::vector<std::unique_ptr<Worker>> workers_;
   MetricsRegistry registry_;
   std::shared_ptr<AccessLogWriter> access_log_;
+  std::shared_ptr<JwksFetchers> jwks_;  // for the runtime in force
   uint64_t generation_ = 0;
   uint64_t reload_failures_ = 0;
   bool ready_ = false;

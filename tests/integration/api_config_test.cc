@@ -23,6 +23,7 @@ TEST_F(ApiConfig, PosternPrefixJsonDocumentWithEndpointReference) {
   o.apis["orders.json"] = R"({
   "openapi": "3.1.0",
   "info": {"title": "Orders", "version": "v2"},
+  "x-postern-disable-security": true,
   "x-postern-basePath": "/orders/{version}",
   "x-postern-endpoints": [
     {"ordersBackend": {"urls": [")" + echo->url() + R"(/api"]}}
@@ -43,7 +44,7 @@ TEST_F(ApiConfig, PosternPrefixJsonDocumentWithEndpointReference) {
 TEST_F(ApiConfig, WsoEndpointReference) {
   start_echo();
   GatewayOptions o;
-  o.apis["pets.yaml"] = "openapi: 3.0.0\n"
+  o.apis["pets.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
                         "info: {title: Pets, version: 1.0.0}\n"
                         "x-wso2-basePath: /pets/{version}\n"
                         "x-wso2-production-endpoints: \"#/x-wso2-endpoints/petsBackend\"\n"
@@ -63,7 +64,7 @@ TEST_F(ApiConfig, ResourceLevelEndpointWins) {
   start_echo();
   Echo other(tmp.path());
   GatewayOptions o;
-  o.apis["pets.yaml"] = "openapi: 3.0.0\n"
+  o.apis["pets.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
                         "info: {title: Pets, version: 1.0.0}\n"
                         "x-wso2-basePath: /pets/{version}\n"
                         "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
@@ -88,7 +89,7 @@ TEST_F(ApiConfig, SeveralUrlsAreLoadBalanced) {
   Echo other(tmp.path());
   GatewayOptions o;
   o.workers = "1";
-  o.apis["pets.yaml"] = "openapi: 3.0.0\n"
+  o.apis["pets.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
                         "info: {title: Pets, version: 1.0.0}\n"
                         "x-wso2-basePath: /pets/{version}\n"
                         "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\", \"" +
@@ -112,7 +113,7 @@ TEST_F(ApiConfig, FailoverMovesOnWhenFirstUrlIsDown) {
   start_echo();
   int dead = free_port();
   GatewayOptions o;
-  o.apis["pets.yaml"] = "openapi: 3.0.0\n"
+  o.apis["pets.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
                         "info: {title: Pets, version: 1.0.0}\n"
                         "x-wso2-basePath: /pets/{version}\n"
                         "x-wso2-production-endpoints:\n"
@@ -133,7 +134,7 @@ TEST_F(ApiConfig, SeveralApisSideBySide) {
   Echo other(tmp.path());
   GatewayOptions o;
   o.apis["pets.yaml"] = pets_api(echo->url());
-  o.apis["shop.yaml"] = "openapi: 3.0.0\n"
+  o.apis["shop.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
                         "info: {title: Shop, version: 2.1.0}\n"
                         "x-postern-basePath: /shop\n"
                         "x-postern-production-endpoints: {urls: [\"" + other.url() + "\"]}\n"

@@ -866,6 +866,7 @@ Echo::Echo(const fs::path& log_dir) {
 std::string pets_api(const std::string& endpoint_url, const std::string& extra_paths,
                      const std::string& version) {
   return "openapi: 3.0.0\n"
+         "x-wso2-disable-security: true\n"  // these tests are about proxying, not security
          "info: {title: Pets, version: " + version + "}\n"
          "x-wso2-basePath: /pets/{version}\n"
          "x-wso2-production-endpoints: {urls: [\"" + endpoint_url + "\"]}\n"
@@ -910,6 +911,7 @@ std::string Gateway::config_yaml() const {
   }
   if (!options_.upstream_tls.empty()) y += "upstream_tls: " + options_.upstream_tls + "\n";
   if (!options_.access_log.empty()) y += "access_log: " + options_.access_log + "\n";
+  if (!options_.security.empty()) y += "security:\n" + options_.security;
   return y;
 }
 

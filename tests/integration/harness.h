@@ -253,6 +253,7 @@ struct GatewayOptions {
   bool tls_listener = false;            // adds an https listener with a generated cert
   std::string upstream_tls;             // "{ca_file: ca.pem, verify: true}" (verbatim)
   std::string access_log;               // "{enabled: true, path: access.log}" (verbatim)
+  std::string security;                 // the body of the `security:` section, indented 2
   // apis/<name> -> document. Defaults to {"pets.yaml": pets_api(<echo url>)} when empty.
   std::map<std::string, std::string> apis;
 };

@@ -32,7 +32,7 @@ TEST_F(Admin, MetricsInPrometheusFormat) {
   start_echo();
   GatewayOptions o;
   o.apis["pets.yaml"] = pets_api(echo->url());
-  o.apis["dead.yaml"] = "openapi: 3.0.0\n"
+  o.apis["dead.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
                         "info: {title: Dead, version: v1}\n"
                         "x-wso2-basePath: /dead\n"
                         "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:" +
@@ -144,7 +144,7 @@ TEST_F(Reload, KeepAliveConnectionSurvivesAndSeesNewConfig) {
 
 TEST_F(Reload, SighupRemovesRoutes) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
-  std::string doc = "openapi: 3.0.0\n"
+  std::string doc = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
                     "info: {title: Pets, version: 1.0.0}\n"
                     "x-wso2-basePath: /pets/{version}\n"
                     "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"

@@ -1,0 +1,172 @@
+// postern.yaml `security:` — trusted JWT issuers and gateway-wide authentication settings.
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "config/internal.h"
+
+namespace postern::config::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kAlgorithms[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+                                            "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512"};
+
+std::vector<std::string> read_string_list(Diagnostics& d, const Entry& e, std::string_view what) {
+  std::vector<std::string> out;
+  if (!e.value.IsSequence()) {
+    d.error(e.value.IsNull() ? e.key : e.value, "'" + std::string(what) + "' must be a list of strings");
+    return out;
+  }
+  for (const auto& item : e.value) {
+    if (!item.IsScalar()) {
+      d.error(item, "'" + std::string(what) + "' must contain only strings");
+      continue;
+    }
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+void parse_issuer(Diagnostics& d, const YAML::Node& node, const fs::path& project_abs, size_t index,
+                  JwtIssuer& out) {
+  MapReader m(d, node, "security.issuers[" + std::to_string(index) + "]",
+              std::vector<std::string_view>{"name", "issuer", "audiences", "algorithms", "certificate", "jwks_file",
+                                            "jwks_url", "jwks_refresh", "jwks_min_refetch", "hmac_secret_env", "hmac_secret_file", "leeway",
+                                            "validate_subscription", "consumer_key_claim"});
+  if (!m.ok()) return;
+  out.source = d.location(node.Mark());
+  out.name = "issuer-" + std::to_string(index);
+  if (const Entry* e = m.get("name")) {
+    if (auto s = read_string(d, *e, "name")) out.name = *s;
+  }
+  if (const Entry* e = m.get("issuer")) {
+    if (auto s = read_string(d, *e, "issuer")) out.issuer = *s;
+  } else {
+    d.error(node, "an issuer needs 'issuer': the exact 'iss' value of its tokens");
+  }
+  if (const Entry* e = m.get("audiences")) out.audiences = read_string_list(d, *e, "audiences");
+  if (const Entry* e = m.get("algorithms")) {
+    out.algorithms = read_string_list(d, *e, "algorithms");
+    for (const auto& a : out.algorithms) {
+      if (std::find(std::begin(kAlgorithms), std::end(kAlgorithms), a) == std::end(kAlgorithms)) {
+        std::vector<std::string_view> names(std::begin(kAlgorithms), std::end(kAlgorithms));
+        d.error(e->value, "unknown JWT algorithm '" + a + "'" + did_you_mean(suggest(a, names)) +
+                              " (allowed: RS256/384/512, PS256/384/512, ES256/384/512, EdDSA, HS256/384/512; "
+                              "'none' is never accepted)");
+      }
+    }
+  }
+  int key_sources = 0;
+  if (const Entry* e = m.get("certificate")) {
+    ++key_sources;
+    if (auto s = read_string(d, *e, "certificate")) {
+      out.certificate = (project_abs / *s).lexically_normal();
+      if (fs::path(*s).is_absolute()) out.certificate = *s;
+      if (!fs::is_regular_file(out.certificate))
+        d.error(e->value, "certificate file '" + *s + "' does not exist (a PEM certificate or public key)");
+    }
+  }
+  if (const Entry* e = m.get("jwks_file")) {
+    ++key_sources;
+    if (auto s = read_string(d, *e, "jwks_file")) {
+      out.jwks_file = fs::path(*s).is_absolute() ? fs::path(*s) : (project_abs / *s).lexically_normal();
+      if (!fs::is_regular_file(out.jwks_file)) d.error(e->value, "JWKS file '" + *s + "' does not exist");
+    }
+  }
+  if (const Entry* e = m.get("jwks_url")) {
+    ++key_sources;
+    if (auto s = read_string(d, *e, "jwks_url")) {
+      if (!s->starts_with("http://") && !s->starts_with("https://")) {
+        d.error(e->value, "'jwks_url' must be an http:// or https:// URL");
+      } else {
+        out.jwks_url = *s;
+      }
+    }
+  }
+  if (const Entry* e = m.get("jwks_refresh")) {
+    if (auto v = read_duration(d, *e, "jwks_refresh")) out.jwks_refresh = *v;
+  }
+  if (const Entry* e = m.get("jwks_min_refetch")) {
+    if (auto v = read_duration(d, *e, "jwks_min_refetch")) out.jwks_min_refetch = *v;
+  }
+  if (const Entry* e = m.get("hmac_secret_env")) {
+    ++key_sources;
+    if (auto s = read_string(d, *e, "hmac_secret_env")) {
+      const char* v = std::getenv(s->c_str());
+      if (v == nullptr || *v == '\0') d.error(e->value, "environment variable '" + *s + "' (the HMAC secret) is not set");
+      else out.hmac_secret = v;
+    }
+  }
+  if (const Entry* e = m.get("hmac_secret_file")) {
+    ++key_sources;
+    if (auto s = read_string(d, *e, "hmac_secret_file")) {
+      fs::path p = fs::path(*s).is_absolute() ? fs::path(*s) : (project_abs / *s).lexically_normal();
+      std::ifstream in(p, std::ios::binary);
+      if (!in) {
+        d.error(e->value, "HMAC secret file '" + *s + "' cannot be read");
+      } else {
+        std::stringstream ss;
+        ss << in.rdbuf();
+        out.hmac_secret = ss.str();
+        while (!out.hmac_secret.empty() && (out.hmac_secret.back() == '\n' || out.hmac_secret.back() == '\r'))
+          out.hmac_secret.pop_back();
+      }
+    }
+  }
+  if (key_sources != 1) {
+    d.error(node, "issuer '" + out.name + "' needs exactly one key source: 'certificate' (PEM), 'jwks_file', "
+                  "'jwks_url', 'hmac_secret_env' or 'hmac_secret_file'");
+  }
+  if (const Entry* e = m.get("leeway")) {
+    if (auto v = read_duration(d, *e, "leeway")) out.leeway = *v;
+  }
+  if (const Entry* e = m.get("validate_subscription")) {
+    if (auto b = read_bool(d, *e, "validate_subscription")) out.validate_subscription = *b;
+  }
+  if (const Entry* e = m.get("consumer_key_claim")) {
+    if (auto s = read_string(d, *e, "consumer_key_claim")) out.consumer_key_claim = *s;
+  }
+}
+
+}  // namespace
+
+void parse_security(Diagnostics& d, const Entry& e, const fs::path& project_abs, SecurityConfig& out) {
+  MapReader m(d, e.value, "security",
+              std::vector<std::string_view>{"issuers", "auth_header", "remove_credential_header",
+                                            "token_cache_entries", "revoked_jtis"});
+  if (!m.ok()) return;
+  if (const Entry* f = m.get("issuers")) {
+    if (!f->value.IsSequence()) {
+      d.error(f->value.IsNull() ? f->key : f->value,
+              "'security.issuers' must be a list, e.g.\n  issuers:\n    - {name: idp, issuer: \"https://idp\", "
+              "certificate: certs/idp.pem}");
+    } else {
+      size_t i = 0;
+      for (const auto& item : f->value) {
+        JwtIssuer iss;
+        parse_issuer(d, item, project_abs, i++, iss);
+        for (const auto& other : out.issuers) {
+          if (!iss.issuer.empty() && other.issuer == iss.issuer)
+            d.error(item, "issuer '" + iss.issuer + "' is configured twice (first at " + other.source + ")");
+        }
+        out.issuers.push_back(std::move(iss));
+      }
+    }
+  }
+  if (const Entry* f = m.get("auth_header")) {
+    if (auto s = read_string(d, *f, "security.auth_header")) out.auth_header = *s;
+  }
+  if (const Entry* f = m.get("remove_credential_header")) {
+    if (auto b = read_bool(d, *f, "security.remove_credential_header")) out.remove_credential_header = *b;
+  }
+  if (const Entry* f = m.get("token_cache_entries")) {
+    if (auto n = read_uint(d, *f, "security.token_cache_entries", 0, 10'000'000)) out.token_cache_entries = *n;
+  }
+  if (const Entry* f = m.get("revoked_jtis")) out.revoked_jtis = read_string_list(d, *f, "security.revoked_jtis");
+}
+
+}  // namespace postern::config::detail

@@ -1,0 +1,79 @@
+#pragma once
+// Request filters: the policies a route runs between routing and forwarding (design.md
+// "Filter contract"). A filter object is built once per route from the validated config
+// and is immutable; per-request state lives in RequestContext, per-worker state (caches)
+// is indexed by the worker id the context carries.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/snapshot.h"
+#include "http/head_parser.h"
+
+namespace postern::filters {
+
+// Who the caller is, once authentication succeeded. Handed to later filters (throttling)
+// and to analytics.
+struct Identity {
+  std::string scheme;            // "jwt"
+  std::string issuer;            // configured issuer name
+  std::string subject;           // `sub`
+  std::string consumer_key;      // the OAuth2 client (issuer.consumer_key_claim)
+  std::string application_id;    // WSO2 `application` claim
+  std::string application_name;
+  std::string application_tier;
+  std::string subscription_tier;  // from the matching subscribedAPIs entry
+  std::string jti;
+  bool sandbox = false;           // keytype SANDBOX
+  std::vector<std::string> scopes;
+  int64_t expires_at = 0;         // unix seconds (`exp`)
+  // WSO2 subscriptions (the `subscribedAPIs` claim), checked per API when the issuer has
+  // validate_subscription on.
+  struct Subscription {
+    std::string name;
+    std::string version;  // "*" = any
+    std::string tier;
+  };
+  bool validate_subscription = false;
+  std::vector<Subscription> subscriptions;
+};
+
+// A reply the gateway sends instead of forwarding. `reason` is short and stable (access
+// log, metrics, analytics) and never sent to the caller.
+struct Rejection {
+  int status = 0;
+  int code = 0;                 // WSO2 error code (900901 …)
+  std::string message;
+  std::string description;
+  std::string extra_headers;    // "Name: value\r\n" lines (WWW-Authenticate)
+  std::string_view reason;
+};
+
+struct RequestContext {
+  const http::RequestHead& request;
+  std::string_view path;          // normalized
+  const config::Route& route;
+  unsigned worker_id = 0;
+  int64_t now_unix = 0;           // seconds
+  std::shared_ptr<const Identity> identity;  // set by an authentication filter
+  std::string_view subscription_tier;  // of the subscription that let the call in
+  std::string_view strip_header;  // lower-case name of a credential header not to forward
+  bool use_sandbox = false;       // route to the sandbox endpoints (sandbox key)
+};
+
+enum class Decision : uint8_t {
+  kContinue,  // go on to the next filter, then the backend
+  kReject,    // answer with the Rejection the filter filled in
+};
+
+class RequestFilter {
+ public:
+  virtual ~RequestFilter() = default;
+  virtual Decision on_request(RequestContext& ctx, Rejection& reject) const = 0;
+};
+
+using FilterChain = std::vector<std::shared_ptr<const RequestFilter>>;
+
+}  // namespace postern::filters

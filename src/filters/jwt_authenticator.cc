@@ -1,0 +1,295 @@
+#include "filters/jwt_authenticator.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "core/strings.h"
+#include "jose/jwt.h"
+#include "jose/key.h"
+#include "jose/verifier.h"
+
+namespace postern::filters {
+namespace {
+
+bool read_file(const std::filesystem::path& p, std::string& out) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+// The WWW-Authenticate challenge for a failed bearer authentication (RFC 6750 §3).
+constexpr std::string_view kChallengeMissing = "WWW-Authenticate: Bearer realm=\"postern\"\r\n";
+constexpr std::string_view kChallengeInvalid =
+    "WWW-Authenticate: Bearer realm=\"postern\", error=\"invalid_token\"\r\n";
+
+void reject_with(Rejection& r, int status, int code, std::string_view message, std::string_view description,
+                 std::string_view headers, std::string_view reason) {
+  r.status = status;
+  r.code = code;
+  r.message = message;
+  r.description = description;
+  r.extra_headers = headers;
+  r.reason = reason;
+}
+
+}  // namespace
+
+std::shared_ptr<JwtAuthenticator> JwtAuthenticator::build(const config::SecurityConfig& security,
+                                                          unsigned workers, std::string& error) {
+  auto auth = std::make_shared<JwtAuthenticator>();
+  for (const auto& cfg : security.issuers) {
+    auto owned = std::make_unique<Issuer>();
+    Issuer& iss = *owned;
+    jose::KeySet keys;
+    iss.name = cfg.name;
+    const std::string where = "issuer '" + cfg.name + "' (" + cfg.source + "): ";
+    if (!cfg.certificate.empty()) {
+      std::string pem;
+      jose::Key key;
+      if (!read_file(cfg.certificate, pem)) {
+        error = where + "cannot read " + cfg.certificate.string();
+        return nullptr;
+      }
+      if (Status s = jose::Key::from_pem(pem, key); !s) {
+        error = where + cfg.certificate.string() + ": " + s.message();
+        return nullptr;
+      }
+      keys.add(std::move(key));
+    } else if (!cfg.jwks_file.empty()) {
+      std::string json;
+      std::vector<std::string> skipped;
+      if (!read_file(cfg.jwks_file, json)) {
+        error = where + "cannot read " + cfg.jwks_file.string();
+        return nullptr;
+      }
+      if (Status s = jose::KeySet::parse_jwks(json, keys, skipped); !s) {
+        error = where + cfg.jwks_file.string() + ": " + s.message();
+        return nullptr;
+      }
+      if (keys.empty()) {
+        error = where + cfg.jwks_file.string() + " has no usable key" +
+                (skipped.empty() ? std::string() : " (" + skipped.front() + ")");
+        return nullptr;
+      }
+    } else if (!cfg.hmac_secret.empty()) {
+      jose::Key key;
+      if (Status s = jose::Key::from_secret(cfg.hmac_secret, key); !s) {
+        error = where + s.message();
+        return nullptr;
+      }
+      keys.add(std::move(key));
+    }
+    if (cfg.jwks_url.empty()) iss.keys.store(std::make_shared<const jose::KeySet>(std::move(keys)));
+    iss.jwks_url = cfg.jwks_url;
+    iss.min_refetch_ms = cfg.jwks_min_refetch.count();
+    if (cfg.algorithms.empty()) {
+      // Default allow-list: what the configured keys can verify (never a mix an attacker
+      // could exploit: an RSA key never verifies HS*, an HMAC secret never verifies RS*).
+      iss.allowed = jose::AlgSet::all();
+    } else {
+      for (const auto& name : cfg.algorithms) {
+        if (auto a = jose::alg_from_name(name)) iss.allowed.insert(*a);
+      }
+    }
+    iss.policy.issuer = cfg.issuer;
+    iss.policy.audiences = cfg.audiences;
+    iss.policy.leeway_seconds = cfg.leeway.count() / 1000;
+    iss.policy.require_exp = true;
+    iss.validate_subscription = cfg.validate_subscription;
+    iss.consumer_key_claim = cfg.consumer_key_claim;
+    auth->issuers_.push_back(std::move(owned));
+  }
+  for (const auto& j : security.revoked_jtis) auth->revoked_jtis_.insert(j);
+  for (unsigned i = 0; i < std::max(1u, workers); ++i) {
+    auth->caches_.push_back(std::make_unique<TokenCache>(security.token_cache_entries));
+  }
+  return auth;
+}
+
+JwtAuthenticator::Result JwtAuthenticator::authenticate(std::string_view token, unsigned worker,
+                                                        int64_t now) const {
+  Result res;
+  TokenCache& cache = *caches_[worker % caches_.size()];
+  TokenDigest digest = digest_token(token);
+  std::shared_ptr<const Identity> id = cache.find(digest, now);
+  if (!id) {
+    jose::DecodedJwt jwt;
+    jose::JwtError err = jose::decode(token, jwt);
+    if (err != jose::JwtError::kNone) {
+      res.reason = jose::jwt_error_reason(err);
+      return res;
+    }
+    const Issuer* iss = nullptr;
+    size_t index = 0;
+    for (size_t i = 0; i < issuers_.size(); ++i) {
+      if (jwt.claims.iss && *jwt.claims.iss == issuers_[i]->policy.issuer) {
+        iss = issuers_[i].get();
+        index = i;
+      }
+    }
+    if (iss == nullptr) {
+      res.reason = "unknown_issuer";
+      return res;
+    }
+    std::shared_ptr<const jose::KeySet> keys = iss->keys.load();
+    if (!keys) {  // a jwks_url issuer whose keys have not arrived yet
+      maybe_request_refetch(index, *iss);
+      res.reason = "no_keys";
+      return res;
+    }
+    err = jose::verify_with_keys(jwt, *keys, iss->allowed);
+    if (err == jose::JwtError::kUnknownKid) maybe_request_refetch(index, *iss);
+    if (err == jose::JwtError::kNone) err = jose::validate_claims(jwt.claims, iss->policy, now);
+    if (err != jose::JwtError::kNone) {
+      res.outcome = err == jose::JwtError::kExpired ? Outcome::kExpired : Outcome::kInvalid;
+      res.reason = jose::jwt_error_reason(err);
+      return res;
+    }
+    auto made = std::make_shared<Identity>();
+    const auto& c = jwt.claims;
+    made->scheme = "jwt";
+    made->issuer = iss->name;
+    made->subject = c.sub.value_or("");
+    if (iss->consumer_key_claim == "azp" && c.azp) made->consumer_key = *c.azp;
+    else if (iss->consumer_key_claim == "consumerKey" && c.consumer_key) made->consumer_key = *c.consumer_key;
+    else if (iss->consumer_key_claim == "client_id" && c.client_id) made->consumer_key = *c.client_id;
+    else if (auto v = c.claim_as_string(iss->consumer_key_claim)) made->consumer_key = *v;
+    if (made->consumer_key.empty()) {
+      made->consumer_key = c.consumer_key ? *c.consumer_key : c.azp ? *c.azp : c.client_id.value_or("");
+    }
+    if (c.application) {
+      made->application_id = c.application->id;
+      made->application_name = c.application->name;
+      made->application_tier = c.application->tier;
+    }
+    made->jti = c.jti.value_or("");
+    made->sandbox = c.keytype && iequals(*c.keytype, "SANDBOX");
+    made->scopes = c.scopes;
+    made->expires_at = c.exp.value_or(0);
+    made->validate_subscription = iss->validate_subscription;
+    for (const auto& s : c.subscribed_apis) made->subscriptions.push_back({s.name, s.version, s.subscription_tier});
+    id = made;
+    cache.insert(digest, id);
+  }
+  if (!id->jti.empty() && revoked_jtis_.count(id->jti)) {
+    res.reason = "revoked";
+    return res;
+  }
+  res.outcome = Outcome::kOk;
+  res.identity = std::move(id);
+  return res;
+}
+
+void JwtAuthenticator::set_keys(size_t issuer, std::shared_ptr<const jose::KeySet> keys) const {
+  issuers_[issuer]->keys.store(std::move(keys));
+}
+
+void JwtAuthenticator::maybe_request_refetch(size_t index, const Issuer& iss) const {
+  if (iss.jwks_url.empty() || !refetch_hook_) return;
+  int64_t now = int64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count());
+  int64_t last = iss.last_refetch_ms.load(std::memory_order_relaxed);
+  // Rate limit across workers: only the worker that wins the exchange asks.
+  if (now - last < iss.min_refetch_ms) return;
+  if (!iss.last_refetch_ms.compare_exchange_strong(last, now)) return;
+  refetch_hook_(index);
+}
+
+AuthFilter::AuthFilter(std::shared_ptr<const JwtAuthenticator> jwt,
+                       std::shared_ptr<const config::RouteSecurity> security, const config::Api& api,
+                       bool remove_credential, bool has_sandbox)
+    : jwt_(std::move(jwt)),
+      security_(std::move(security)),
+      api_name_(api.name),
+      api_version_(api.version),
+      remove_credential_(remove_credential),
+      has_sandbox_(has_sandbox) {}
+
+Decision AuthFilter::on_request(RequestContext& ctx, Rejection& reject) const {
+  const auto& sec = *security_;
+  std::string_view token;
+  if (sec.oauth2) {
+    for (const auto& h : ctx.request.headers) {
+      if (h.name.size() == sec.auth_header.size() && iequals(h.name, sec.auth_header)) {
+        std::string_view v = h.value;
+        if (v.size() > 7 && iequals(v.substr(0, 7), "bearer ")) v = trim(v.substr(7));
+        else if (sec.auth_header == "authorization") v = {};  // another scheme (Basic …)
+        token = v;
+        break;
+      }
+    }
+  }
+  if (token.empty()) {
+    reject_with(reject, 401, 900902, "Missing Credentials",
+                "Make sure your API invocation call has a header: 'Authorization: Bearer ACCESS_TOKEN'"
+                " (or the API's authentication header)",
+                kChallengeMissing, "missing_credentials");
+    return Decision::kReject;
+  }
+  if (!jwt_ || !jwt_->has_issuers()) {
+    reject_with(reject, 401, 900901, "Invalid Credentials",
+                "Make sure you have provided the correct security credentials", kChallengeInvalid,
+                "no_issuer_configured");
+    return Decision::kReject;
+  }
+  auto res = jwt_->authenticate(token, ctx.worker_id, ctx.now_unix);
+  if (res.outcome == JwtAuthenticator::Outcome::kExpired) {
+    reject_with(reject, 401, 900903, "Expired Credentials",
+                "The access token has expired; obtain a new one", kChallengeInvalid, res.reason);
+    return Decision::kReject;
+  }
+  if (res.outcome != JwtAuthenticator::Outcome::kOk) {
+    // One answer for every failure: an unknown kid must look like a bad signature.
+    reject_with(reject, 401, 900901, "Invalid Credentials",
+                "Make sure you have provided the correct security credentials", kChallengeInvalid, res.reason);
+    return Decision::kReject;
+  }
+  const Identity& id = *res.identity;
+  if (!sec.scopes.empty()) {
+    bool ok = false;
+    for (const auto& need : sec.scopes) {
+      for (const auto& have : id.scopes) ok = ok || have == need;
+    }
+    if (!ok) {
+      reject_with(reject, 403, 900910, "The access token does not allow you to access the requested resource",
+                  "The resource requires one of these scopes: " + [&] {
+                    std::string s;
+                    for (const auto& x : sec.scopes) s += (s.empty() ? "" : " ") + x;
+                    return s;
+                  }(),
+                  "WWW-Authenticate: Bearer realm=\"postern\", error=\"insufficient_scope\"\r\n", "scope");
+      return Decision::kReject;
+    }
+  }
+  if (id.validate_subscription) {
+    const Identity::Subscription* found = nullptr;
+    for (const auto& s : id.subscriptions) {
+      if (s.name == api_name_ && (s.version == api_version_ || s.version == "*")) {
+        found = &s;
+        break;
+      }
+    }
+    if (found == nullptr) {
+      reject_with(reject, 403, 900908, "Resource forbidden",
+                  "User is NOT authorized to access the Resource. API Subscription validation failed.", {},
+                  "not_subscribed");
+      return Decision::kReject;
+    }
+    ctx.subscription_tier = found->tier;
+  }
+  if (id.sandbox && !has_sandbox_) {
+    reject_with(reject, 403, 900908, "Resource forbidden",
+                "A sandbox key was used, but the API has no sandbox endpoints", {}, "no_sandbox_endpoints");
+    return Decision::kReject;
+  }
+  ctx.use_sandbox = id.sandbox;
+  if (remove_credential_) ctx.strip_header = sec.auth_header;
+  ctx.identity = std::move(res.identity);
+  return Decision::kContinue;
+}
+
+}  // namespace postern::filters

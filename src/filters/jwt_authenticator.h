@@ -1,0 +1,91 @@
+#pragma once
+// Verifies bearer JWTs against the configured issuers, with a verified-token cache per
+// worker. One per runtime (config generation); shared by every route that accepts OAuth2.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "config/snapshot.h"
+#include "filters/filter.h"
+#include "filters/token_cache.h"
+#include "jose/claims.h"
+#include "jose/key_set.h"
+
+namespace postern::filters {
+
+class JwtAuthenticator {
+ public:
+  // Loads every issuer's keys (PEM, JWKS file, HMAC secret). Fails with a message naming
+  // the issuer and its postern.yaml location when a key cannot be used.
+  static std::shared_ptr<JwtAuthenticator> build(const config::SecurityConfig& security, unsigned workers,
+                                                 std::string& error);
+
+  enum class Outcome : uint8_t {
+    kOk,
+    kInvalid,   // 401 / 900901
+    kExpired,   // 401 / 900903
+  };
+  struct Result {
+    Outcome outcome = Outcome::kInvalid;
+    std::shared_ptr<const Identity> identity;
+    std::string_view reason;  // for logs: "bad_signature", "unknown_issuer", "revoked" …
+  };
+
+  // `worker` selects the worker's own cache (no locks).
+  Result authenticate(std::string_view token, unsigned worker, int64_t now) const;
+
+  bool has_issuers() const { return !issuers_.empty(); }
+
+  // --- remote JWKS (jwks_url): fetched on the main thread, read by workers ---
+  size_t issuer_count() const { return issuers_.size(); }
+  const std::string& jwks_url(size_t issuer) const { return issuers_[issuer]->jwks_url; }
+  const std::string& issuer_name(size_t issuer) const { return issuers_[issuer]->name; }
+  // Replaces an issuer's keys; requests verified from now on use them.
+  void set_keys(size_t issuer, std::shared_ptr<const jose::KeySet> keys) const;
+  // Called (from any worker) when a token names a kid the issuer's keys lack, at most once
+  // per issuer per jwks_min_refetch; the server answers by refetching the JWKS.
+  void set_refetch_hook(std::function<void(size_t issuer)> hook) { refetch_hook_ = std::move(hook); }
+
+ private:
+  struct Issuer {
+    std::string name;
+    // Swapped whole by set_keys(); read only on a token-cache miss. (std::atomic of a
+    // shared_ptr takes a tiny internal lock: acceptable off the cache-hit path.)
+    mutable std::atomic<std::shared_ptr<const jose::KeySet>> keys;
+    jose::AlgSet allowed;
+    jose::ClaimPolicy policy;
+    bool validate_subscription = false;
+    std::string consumer_key_claim;
+    std::string jwks_url;
+    int64_t min_refetch_ms = 30'000;
+    mutable std::atomic<int64_t> last_refetch_ms{0};
+  };
+  void maybe_request_refetch(size_t index, const Issuer& iss) const;
+  std::vector<std::unique_ptr<Issuer>> issuers_;
+  std::function<void(size_t)> refetch_hook_;
+  std::unordered_set<std::string> revoked_jtis_;
+  // One cache per worker, each touched only by its worker's thread.
+  mutable std::vector<std::unique_ptr<TokenCache>> caches_;
+};
+
+// The authentication filter of one route: finds the credential the route accepts,
+// authenticates it, then checks scopes and the WSO2 subscription for this API.
+class AuthFilter final : public RequestFilter {
+ public:
+  AuthFilter(std::shared_ptr<const JwtAuthenticator> jwt, std::shared_ptr<const config::RouteSecurity> security,
+             const config::Api& api, bool remove_credential, bool has_sandbox);
+  Decision on_request(RequestContext& ctx, Rejection& reject) const override;
+
+ private:
+  std::shared_ptr<const JwtAuthenticator> jwt_;
+  std::shared_ptr<const config::RouteSecurity> security_;
+  std::string api_name_;
+  std::string api_version_;
+  bool remove_credential_;
+  bool has_sandbox_;
+};
+
+}  // namespace postern::filters

@@ -1,0 +1,41 @@
+#pragma once
+// Keeps the keys of `jwks_url` issuers fresh (main thread). For each such issuer of a
+// runtime: fetch at start, refetch every jwks_refresh, refetch early when a worker reports
+// an unknown kid (rate-limited by the authenticator), and on failure keep the last good
+// keys and retry with backoff. Stops when the runtime it serves is gone.
+#include <memory>
+#include <vector>
+
+#include "filters/jwt_authenticator.h"
+#include "net/asio.h"
+
+namespace postern::server {
+
+class JwksFetchers : public std::enable_shared_from_this<JwksFetchers> {
+ public:
+  // Starts one fetch loop per jwks_url issuer of `auth`; installs the refetch hook.
+  static std::shared_ptr<JwksFetchers> start(net::asio::io_context& main_loop,
+                                             const std::shared_ptr<filters::JwtAuthenticator>& auth,
+                                             const config::SecurityConfig& security,
+                                             std::shared_ptr<net::asio::ssl::context> tls);
+  void stop();
+
+ private:
+  struct Loop {
+    size_t issuer = 0;
+    std::string url;
+    std::chrono::milliseconds refresh{600'000};
+    std::unique_ptr<net::asio::steady_timer> timer;
+    bool wake_requested = false;
+  };
+  net::awaitable<void> run(size_t loop_index);
+  void wake(size_t issuer);
+
+  net::asio::io_context* loop_ = nullptr;
+  std::weak_ptr<filters::JwtAuthenticator> auth_;
+  std::shared_ptr<net::asio::ssl::context> tls_;
+  std::vector<Loop> loops_;
+  bool stopped_ = false;
+};
+
+}  // namespace postern::server

@@ -1,0 +1,203 @@
+// Authentication end to end: JWTs minted by `postern token` with keys made by openssl,
+// checked by the real gateway in front of the echo backend.
+#include <fstream>
+
+#include "fixture.h"
+
+namespace postern::itest {
+namespace {
+
+class Security : public GatewayTest {
+ protected:
+  void SetUp() override {
+    key_ = tmp / "jwt.key";
+    pub_ = tmp / "jwt.pub.pem";
+    auto k = run_command("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " +
+                         shell_quote(key_.string()) + " && openssl pkey -in " + shell_quote(key_.string()) +
+                         " -pubout -out " + shell_quote(pub_.string()));
+    ASSERT_EQ(k.exit_code, 0) << k.output;
+  }
+
+  // A project whose Shop API is secured (default OAuth2; POST needs write scope;
+  // /public is opted out; sandbox endpoints go to <echo>/sandbox).
+  void start(const std::string& extra_security = "", bool validate_subscription = true) {
+    start_echo();
+    GatewayOptions o;
+    o.security = "  issuers:\n"
+                 "    - name: test\n"
+                 "      issuer: test-issuer\n"
+                 "      certificate: " + pub_.string() + "\n"
+                 "      algorithms: [RS256]\n"
+                 "      validate_subscription: " + (validate_subscription ? "true" : "false") + "\n" +
+                 extra_security;
+    o.apis["shop.yaml"] =
+        "openapi: 3.0.0\n"
+        "info: {title: Shop, version: '2.0'}\n"
+        "x-wso2-basePath: /shop/{version}\n"
+        "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
+        "x-wso2-sandbox-endpoints: {urls: [\"" + echo->url() + "/sandbox\"]}\n"
+        "components:\n"
+        "  securitySchemes:\n"
+        "    oauth: {type: oauth2, flows: {}}\n"
+        "paths:\n"
+        "  /items:\n"
+        "    get: {}\n"
+        "    post: {security: [{oauth: [shop:write, shop:admin]}]}\n"
+        "  /public: {get: {x-wso2-disable-security: true}}\n";
+    ASSERT_NO_FATAL_FAILURE(start_gateway(o));
+  }
+
+  std::string token(const std::string& args) {
+    auto r = run_command(shell_quote(postern_binary()) + " token --key " + shell_quote(key_.string()) +
+                             " --issuer test-issuer " + args,
+                         30, false);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::string t = r.output;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+    return t;
+  }
+
+  std::optional<Response> get(const std::string& path, const std::string& bearer, const std::string& method = "GET") {
+    std::vector<std::pair<std::string, std::string>> h;
+    if (!bearer.empty()) h.push_back({"Authorization", "Bearer " + bearer});
+    return http_request(port(), method, path, h, method == "POST" ? "{}" : "");
+  }
+
+  static int code_of(const Response& r) {
+    auto j = r.json();
+    return j ? int((*j)["code"].num()) : -1;
+  }
+
+  fs::path key_, pub_;
+};
+
+TEST_F(Security, MissingTokenIs401WithChallenge) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto r = get("/shop/2.0/items", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(code_of(*r), 900902) << r->body;
+  EXPECT_EQ(r->header("www-authenticate").value_or(""), "Bearer realm=\"postern\"");
+}
+
+TEST_F(Security, ValidTokenReachesBackendWithoutTheCredential) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  std::string t = token("--api Shop:2.0");
+  for (int i = 0; i < 3; ++i) {  // the 2nd and 3rd come from the verified-token cache
+    auto r = get("/shop/2.0/items", t);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    auto e = echo_of(*r);
+    EXPECT_EQ(e["path"].str(), "/items");
+    EXPECT_TRUE(echo_header(e, "authorization").empty()) << "the caller's token reached the backend";
+  }
+}
+
+TEST_F(Security, InvalidTokensAre401AndLookAlike) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  std::string good = token("--api Shop:2.0");
+  std::string tampered = good;
+  size_t dot = tampered.find('.');
+  tampered[dot + 5] = tampered[dot + 5] == 'A' ? 'B' : 'A';  // payload byte flipped
+  std::string other_issuer = run_command(shell_quote(postern_binary()) + " token --key " +
+                                         shell_quote(key_.string()) + " --issuer someone-else --api Shop:2.0",
+                                         30, false).output;
+  while (!other_issuer.empty() && other_issuer.back() == '\n') other_issuer.pop_back();
+  // alg "none": header {"alg":"none"} with the real payload and no signature.
+  std::string none = "eyJhbGciOiJub25lIn0" + good.substr(dot, good.rfind('.') - dot) + ".";
+  std::string kid_trick = "eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLy4uL2V0Yy9wYXNzd2QifQ" +
+                          good.substr(dot);  // kid "../../etc/passwd", original signature
+  std::string first_body;
+  for (const std::string& bad : {tampered, other_issuer, none, kid_trick, std::string("not.a.jwt")}) {
+    auto r = get("/shop/2.0/items", bad);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << bad;
+    EXPECT_EQ(code_of(*r), 900901) << r->body;
+    auto body = r->body;
+    body = body.substr(0, body.find("\"description\""));
+    if (first_body.empty()) first_body = body;
+    EXPECT_EQ(body, first_body) << "rejections must not reveal why";
+  }
+}
+
+TEST_F(Security, ExpiredTokenIs900903) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  std::string t = token("--api Shop:2.0 --lifetime=-120");
+  auto r = get("/shop/2.0/items", t);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(code_of(*r), 900903) << r->body;
+}
+
+TEST_F(Security, ScopesAnyOneSuffices) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto r = get("/shop/2.0/items", token("--api Shop:2.0 --scopes shop:read"), "POST");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(code_of(*r), 900910) << r->body;
+  r = get("/shop/2.0/items", token("--api Shop:2.0 --scopes 'shop:read shop:admin'"), "POST");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+TEST_F(Security, SubscriptionRequiredWhenValidated) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto r = get("/shop/2.0/items", token("--api Other:2.0"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(code_of(*r), 900908) << r->body;
+  r = get("/shop/2.0/items", token("--api 'Shop:*'"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+TEST_F(Security, SubscriptionNotCheckedWhenOff) {
+  ASSERT_NO_FATAL_FAILURE(start("", false));
+  auto r = get("/shop/2.0/items", token("--api Other:2.0"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+TEST_F(Security, DisabledSecurityIsOpen) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto r = get("/shop/2.0/public", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+TEST_F(Security, SandboxKeyUsesSandboxEndpoints) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto r = get("/shop/2.0/items", token("--api Shop:2.0 --keytype SANDBOX"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(echo_of(*r)["path"].str(), "/sandbox/items");
+}
+
+TEST_F(Security, RevokedJtiRejectedAfterReload) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  std::string t = token("--api Shop:2.0");
+  auto r = get("/shop/2.0/items", t);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  // Read the jti from the payload (base64url JSON) with openssl, then revoke it.
+  std::string payload = t.substr(t.find('.') + 1);
+  payload = payload.substr(0, payload.find('.'));
+  for (char& c : payload) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (payload.size() % 4) payload += '=';
+  auto dec = run_command("printf %s " + shell_quote(payload) + " | openssl base64 -d -A", 30, false);
+  auto jti = Json::parse(dec.output);
+  ASSERT_TRUE(jti) << dec.output;
+  std::string id = (*jti)["jti"].str();
+  ASSERT_FALSE(id.empty());
+  std::string yaml = gw->config_yaml();
+  yaml += "  revoked_jtis: [\"" + id + "\"]\n";
+  write_file(gw->dir() / "postern.yaml", yaml);
+  gw->process().signal(SIGHUP);
+  EXPECT_TRUE(eventually(5000ms, [&] {
+    auto again = get("/shop/2.0/items", t);
+    return again && again->status == 401 && code_of(*again) == 900901;
+  })) << "revoked token still accepted after reload";
+}
+
+}  // namespace
+}  // namespace postern::itest

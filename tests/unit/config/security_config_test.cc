@@ -1,0 +1,126 @@
+// Security configuration: issuers in postern.yaml and per-route requirements from OpenAPI.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "project_fixture.h"
+
+namespace postern::config::testing {
+namespace {
+
+using ::testing::ElementsAre;
+
+class SecurityConfigTest : public ProjectTest {
+ protected:
+  void api(const std::string& extra_root, const std::string& paths) {
+    write("apis/a.yaml", "openapi: 3.0.3\ninfo: {title: A, version: '1'}\nx-wso2-basePath: /a\n"
+                         "x-wso2-production-endpoints: {urls: ['http://127.0.0.1:8080']}\n" +
+                             extra_root + "paths:\n" + paths);
+  }
+  const RouteSecurity& sec(const LoadResult& r, std::string_view tmpl, std::string_view method = "GET") {
+    for (const auto& route : r.snapshot->routes) {
+      if (route.full_template == tmpl && route.method_text == method) return *route.security;
+    }
+    ADD_FAILURE() << "no route " << method << " " << tmpl;
+    static RouteSecurity none;
+    return none;
+  }
+};
+
+TEST_F(SecurityConfigTest, SecureByDefault) {
+  write("postern.yaml", kMinimalGateway);
+  api("", "  /x: {get: {}}\n  /open: {get: {x-wso2-disable-security: true}}\n  /empty: {get: {security: []}}\n");
+  auto r = load();
+  ASSERT_TRUE(r.snapshot) << ::testing::PrintToString(errors(r));
+  EXPECT_TRUE(sec(r, "/a/x").oauth2);
+  EXPECT_FALSE(sec(r, "/a/x").disabled);
+  EXPECT_TRUE(sec(r, "/a/open").disabled);
+  // An empty requirement list does not open a route: only the explicit extension does.
+  EXPECT_TRUE(sec(r, "/a/empty").oauth2);
+  EXPECT_FALSE(sec(r, "/a/empty").disabled);
+}
+
+TEST_F(SecurityConfigTest, SchemesScopesAndOverrides) {
+  write("postern.yaml", kMinimalGateway);
+  api("x-postern-auth-header: X-Auth\n"
+      "security: [{oauth: [read]}]\n"
+      "components:\n  securitySchemes:\n"
+      "    oauth: {type: oauth2, flows: {}}\n"
+      "    key: {type: apiKey, in: header, name: X-API-Key}\n"
+      "    qkey: {type: apiKey, in: query, name: api_key}\n"
+      "    basic: {type: http, scheme: basic}\n",
+      "  /r: {get: {}}\n"
+      "  /w: {post: {security: [{oauth: [write, admin]}, {key: []}]}}\n"
+      "  /q: {get: {security: [{qkey: []}]}}\n"
+      "  /b: {get: {security: [{basic: []}]}}\n"
+      "  /app: {get: {x-wso2-application-security: {security-types: [basic_auth, api_key]}}}\n");
+  auto r = load();
+  ASSERT_TRUE(r.snapshot) << ::testing::PrintToString(errors(r));
+  EXPECT_THAT(sec(r, "/a/r").scopes, ElementsAre("read"));
+  EXPECT_EQ(sec(r, "/a/r").auth_header, "x-auth");
+  const auto& w = sec(r, "/a/w", "POST");
+  EXPECT_TRUE(w.oauth2);
+  EXPECT_THAT(w.scopes, ElementsAre("write", "admin"));
+  ASSERT_EQ(w.api_keys.size(), 1u);
+  EXPECT_EQ(w.api_keys[0].name, "x-api-key");
+  EXPECT_FALSE(w.api_keys[0].in_query);
+  const auto& q = sec(r, "/a/q");
+  EXPECT_FALSE(q.oauth2);
+  ASSERT_EQ(q.api_keys.size(), 1u);
+  EXPECT_TRUE(q.api_keys[0].in_query);
+  EXPECT_TRUE(sec(r, "/a/b").basic);
+  const auto& app = sec(r, "/a/app");
+  EXPECT_FALSE(app.oauth2);
+  EXPECT_TRUE(app.basic);
+  EXPECT_EQ(app.api_keys.size(), 1u);
+}
+
+TEST_F(SecurityConfigTest, UndefinedSchemeIsAnError) {
+  write("postern.yaml", kMinimalGateway);
+  api("components:\n  securitySchemes:\n    oauth: {type: oauth2}\n", "  /x: {get: {security: [{oauht: []}]}}\n");
+  auto r = load();
+  EXPECT_FALSE(r.snapshot);
+  EXPECT_THAT(errors(r), ElementsAre("proj/apis/a.yaml:9:26: security scheme 'oauht' is not defined in "
+                                     "components.securitySchemes; did you mean 'oauth'?"));
+}
+
+TEST_F(SecurityConfigTest, Issuers) {
+  write("certs/idp.pem", "not parsed here");
+  write("postern.yaml", std::string(kMinimalGateway) +
+                            "security:\n"
+                            "  revoked_jtis: [j1]\n"
+                            "  issuers:\n"
+                            "    - {name: idp, issuer: 'https://idp', certificate: certs/idp.pem, audiences: [api],\n"
+                            "       algorithms: [RS256, ES256], leeway: 5s, validate_subscription: true}\n");
+  api("", "  /x: {get: {}}\n");
+  auto r = load();
+  ASSERT_TRUE(r.snapshot) << ::testing::PrintToString(errors(r));
+  const auto& sec = r.snapshot->gateway.security;
+  ASSERT_EQ(sec.issuers.size(), 1u);
+  EXPECT_EQ(sec.issuers[0].issuer, "https://idp");
+  EXPECT_THAT(sec.issuers[0].algorithms, ElementsAre("RS256", "ES256"));
+  EXPECT_EQ(sec.issuers[0].leeway.count(), 5000);
+  EXPECT_TRUE(sec.issuers[0].validate_subscription);
+  EXPECT_THAT(sec.revoked_jtis, ElementsAre("j1"));
+}
+
+TEST_F(SecurityConfigTest, IssuerErrors) {
+  write("postern.yaml", std::string(kMinimalGateway) +
+                            "security:\n"
+                            "  issuers:\n"
+                            "    - {name: a, issuer: x, algorithms: [none]}\n"
+                            "    - {name: b, issuer: y, certificate: missing.pem}\n");
+  api("", "  /x: {get: {}}\n");
+  auto r = load();
+  EXPECT_FALSE(r.snapshot);
+  auto e = errors(r);
+  ASSERT_EQ(e.size(), 3u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0], "proj/postern.yaml:5:7: issuer 'a' needs exactly one key source: 'certificate' (PEM), "
+                  "'jwks_file', 'jwks_url', 'hmac_secret_env' or 'hmac_secret_file'");
+  EXPECT_EQ(e[1], "proj/postern.yaml:5:40: unknown JWT algorithm 'none' (allowed: RS256/384/512, PS256/384/512, "
+                  "ES256/384/512, EdDSA, HS256/384/512; 'none' is never accepted)");
+  EXPECT_EQ(e[2], "proj/postern.yaml:6:41: certificate file 'missing.pem' does not exist (a PEM certificate or "
+                  "public key)");
+}
+
+}  // namespace
+}  // namespace postern::config::testing

@@ -1,0 +1,94 @@
+#include "filters/jwt_authenticator.h"
+
+#include <gtest/gtest.h>
+
+#include "jose/key.h"
+#include "jose/signer.h"
+
+namespace postern::filters {
+namespace {
+
+const std::string kSecret(48, 's');
+
+config::SecurityConfig security(std::vector<std::string> revoked = {}) {
+  config::SecurityConfig s;
+  config::JwtIssuer iss;
+  iss.name = "t";
+  iss.issuer = "iss-1";
+  iss.hmac_secret = kSecret;
+  iss.algorithms = {"HS256"};
+  iss.leeway = config::Millis(0);
+  s.issuers.push_back(iss);
+  s.revoked_jtis = std::move(revoked);
+  s.token_cache_entries = 2;
+  return s;
+}
+
+std::string mint(const std::string& payload, const std::string& secret = kSecret) {
+  jose::Key key;
+  EXPECT_TRUE(jose::Key::from_secret(secret, key).ok());
+  std::string token;
+  EXPECT_TRUE(jose::sign(jose::Alg::kHS256, key, "", payload, token).ok());
+  return token;
+}
+
+TEST(JwtAuthenticator, VerifiesThenServesFromCacheUntilExp) {
+  std::string err;
+  auto auth = JwtAuthenticator::build(security(), 2, err);
+  ASSERT_TRUE(auth) << err;
+  std::string t = mint(R"({"iss":"iss-1","sub":"alice","exp":1000,"jti":"j1","scope":"a b"})");
+  auto r1 = auth->authenticate(t, 0, 900);
+  ASSERT_EQ(r1.outcome, JwtAuthenticator::Outcome::kOk) << r1.reason;
+  EXPECT_EQ(r1.identity->subject, "alice");
+  EXPECT_EQ(r1.identity->scopes, (std::vector<std::string>{"a", "b"}));
+  auto r2 = auth->authenticate(t, 0, 950);
+  ASSERT_EQ(r2.outcome, JwtAuthenticator::Outcome::kOk);
+  EXPECT_EQ(r2.identity.get(), r1.identity.get()) << "second use must come from the cache";
+  auto r3 = auth->authenticate(t, 1, 950);  // another worker: its own cache, verified again
+  ASSERT_EQ(r3.outcome, JwtAuthenticator::Outcome::kOk);
+  EXPECT_NE(r3.identity.get(), r1.identity.get());
+  auto r4 = auth->authenticate(t, 0, 1000);  // at exp: the cache entry is gone
+  EXPECT_EQ(r4.outcome, JwtAuthenticator::Outcome::kExpired);
+  EXPECT_EQ(r4.reason, "expired");
+}
+
+TEST(JwtAuthenticator, RevokedEvenWhenCached) {
+  std::string err;
+  std::string t = mint(R"({"iss":"iss-1","exp":1000,"jti":"bad"})");
+  auto auth = JwtAuthenticator::build(security({"bad"}), 1, err);
+  ASSERT_TRUE(auth) << err;
+  auto r = auth->authenticate(t, 0, 10);
+  EXPECT_EQ(r.outcome, JwtAuthenticator::Outcome::kInvalid);
+  EXPECT_EQ(r.reason, "revoked");
+  r = auth->authenticate(t, 0, 10);  // now cached as verified: still refused
+  EXPECT_EQ(r.reason, "revoked");
+}
+
+TEST(JwtAuthenticator, FailuresAreNotCached) {
+  std::string err;
+  auto auth = JwtAuthenticator::build(security(), 1, err);
+  ASSERT_TRUE(auth) << err;
+  EXPECT_EQ(auth->authenticate(mint(R"({"iss":"other","exp":1000})"), 0, 10).reason, "unknown_issuer");
+  EXPECT_EQ(auth->authenticate(mint(R"({"iss":"iss-1","exp":1000})", std::string(48, 'x')), 0, 10).reason,
+            "bad_signature");
+  EXPECT_EQ(auth->authenticate(mint(R"({"iss":"iss-1"})"), 0, 10).reason, "missing_exp");
+  EXPECT_EQ(auth->authenticate("a.b", 0, 10).reason, "malformed");
+}
+
+TEST(TokenCache, BoundedOldestFirst) {
+  TokenCache c(2);
+  auto id = std::make_shared<Identity>();
+  id->expires_at = 100;
+  auto k1 = digest_token("one"), k2 = digest_token("two"), k3 = digest_token("three");
+  c.insert(k1, id);
+  c.insert(k2, id);
+  c.insert(k3, id);
+  EXPECT_EQ(c.size(), 2u);
+  EXPECT_FALSE(c.find(k1, 0));
+  EXPECT_TRUE(c.find(k2, 0));
+  EXPECT_TRUE(c.find(k3, 0));
+  EXPECT_FALSE(c.find(k3, 100));
+}
+
+}  // namespace
+}  // namespace postern::filters
