@@ -2,12 +2,24 @@
 
 #include <openssl/evp.h>
 
+#include <memory>
+
 namespace postern::filters {
 
 TokenDigest digest_token(std::string_view token) {
+  // OpenSSL 3's one-shot EVP_Digest() fetches the algorithm (under a lock) and allocates a
+  // context on every call; this runs on every authenticated request, so the algorithm is
+  // fetched once and each thread reuses its own context.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   TokenDigest d{};
   unsigned int len = 0;
-  EVP_Digest(token.data(), token.size(), d.data(), &len, EVP_sha256(), nullptr);
+  if (!sha256 || !ctx || EVP_DigestInit_ex2(ctx.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), token.data(), token.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), d.data(), &len) != 1) {
+    // Cannot happen with a working libcrypto; fall back to the one-shot form.
+    EVP_Digest(token.data(), token.size(), d.data(), &len, EVP_sha256(), nullptr);
+  }
   return d;
 }
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 #include "core/strings.h"
 
@@ -58,6 +60,17 @@ HeadScan find_head_end(const char* data, size_t len, size_t max_head_bytes, int 
       return scan;
     }
     const size_t line_start = i;
+    // Eight bytes at a time while none of them is NUL, CR or LF (SWAR: a byte b is zero
+    // when (b - 1) & ~b has its top bit set); long header values (tokens, cookies) are
+    // the common case and would otherwise cost a table lookup per byte.
+    constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+    auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+    while (i + 8 <= limit) {
+      uint64_t w;
+      std::memcpy(&w, data + i, 8);
+      if (has_zero(w) | has_zero(w ^ (kOnes * '\r')) | has_zero(w ^ (kOnes * '\n'))) break;
+      i += 8;
+    }
     while (i < limit && !kSpecial[static_cast<unsigned char>(data[i])]) ++i;
     if (i >= limit) break;
     c = data[i];
