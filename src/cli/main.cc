@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "cli/echo_server.h"
+#include "cli/hash_password_command.h"
 #include "cli/init_command.h"
 #include "cli/token_command.h"
 #include "cli/validate_command.h"
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
   token->add_option("--scopes", token_options.scopes, "Space-separated scopes (scope claim)");
   token->add_option("--lifetime", token_options.lifetime_seconds, "Seconds until exp")->capture_default_str();
   token->add_option("--api", token_options.apis, "Subscribed API as Name:version (repeatable; version * = any)");
+  token->add_option("--allowed-api", token_options.allowed_apis,
+                    "allowedAPIs entry Name:version (repeatable): makes a WSO2-style API-key token");
   token->add_option("--tier", token_options.tier, "subscriptionTier of the subscribed APIs")->capture_default_str();
   token->add_option("--app-id", token_options.app_id, "application.id")->capture_default_str();
   token->add_option("--app-name", token_options.app_name, "application.name")->capture_default_str();
@@ -56,6 +59,9 @@ int main(int argc, char** argv) {
   auto* jwks = app.add_subcommand("jwks", "Print a JWKS with the public half of PEM keys");
   jwks->add_option("--key", jwks_keys, "PEM key (repeatable)")->required();
   jwks->add_option("--kid", jwks_kids, "kid of the key at the same position (repeatable)");
+
+  auto* hash_password = app.add_subcommand(
+      "hash-password", "Read a password from stdin, print its scrypt hash (for security.users in postern.yaml)");
 
   app.add_subcommand("version", "Print the version");
 
@@ -78,6 +84,7 @@ int main(int argc, char** argv) {
   if (*echo) return postern::cli::run_echo(echo_options);
   if (*token) return postern::cli::run_token(token_options);
   if (*jwks) return postern::cli::run_jwks(jwks_keys, jwks_kids);
+  if (*hash_password) return postern::cli::run_hash_password();
   std::printf("postern 0.1.0\n");
   return 0;
 }

@@ -113,7 +113,20 @@ int run_token(const TokenOptions& o) {
     add_string(entry, "publisher", "admin");
     json += (i ? "," : "") + entry + "}";
   }
-  json += "]}";
+  json += "]";
+  if (!o.allowed_apis.empty()) {
+    json += ",\"allowedAPIs\":[";
+    for (size_t i = 0; i < o.allowed_apis.size(); ++i) {
+      const std::string& a = o.allowed_apis[i];
+      size_t colon = a.rfind(':');
+      std::string entry = "{";
+      add_string(entry, "name", colon == std::string::npos ? a : a.substr(0, colon));
+      add_string(entry, "version", colon == std::string::npos ? "*" : a.substr(colon + 1));
+      json += (i ? "," : "") + entry + "}";
+    }
+    json += "]";
+  }
+  json += "}";
   std::string token;
   if (Status s = jose::sign(*alg, key, "\"typ\":\"JWT\"", json, token); !s) {
     std::fprintf(stderr, "postern token: %s\n", s.message().c_str());

@@ -17,6 +17,7 @@ struct TokenOptions {
   std::string scopes;          // space-separated
   int64_t lifetime_seconds = 3600;
   std::vector<std::string> apis;  // "Name:version" (version may be "*") -> subscribedAPIs
+  std::vector<std::string> allowed_apis;  // "Name:version" -> allowedAPIs (WSO2 API-key tokens)
   std::string tier = "Unlimited";  // subscriptionTier of each subscribed API
   std::string app_id = "1";
   std::string app_name = "DefaultApplication";

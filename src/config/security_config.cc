@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "config/internal.h"
+#include "core/strings.h"
 
 namespace postern::config::detail {
 
@@ -134,11 +135,109 @@ void parse_issuer(Diagnostics& d, const YAML::Node& node, const fs::path& projec
 
 }  // namespace
 
+bool is_lower_hex(std::string_view s, size_t len) {
+  if (s.size() != len) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+void parse_users(Diagnostics& d, const Entry& e, SecurityConfig& out) {
+  if (!e.value.IsSequence()) {
+    d.error(e.value.IsNull() ? e.key : e.value,
+            "'security.users' must be a list like [{username: alice, password_hash: \"$scrypt$...\"}]");
+    return;
+  }
+  for (const auto& item : e.value) {
+    MapReader m(d, item, "a security.users entry", std::vector<std::string_view>{"username", "password_hash", "scopes"});
+    if (!m.ok()) continue;
+    BasicUser u;
+    u.source = d.location(item.Mark());
+    if (const Entry* f = m.get("username")) {
+      if (auto s = read_string(d, *f, "username")) u.username = *s;
+    }
+    if (u.username.empty() || u.username.find(':') != std::string::npos) {
+      d.error(item, "a user needs a 'username' without ':'");
+      continue;
+    }
+    if (const Entry* f = m.get("password_hash")) {
+      if (auto s = read_string(d, *f, "password_hash")) {
+        if (!s->starts_with("$scrypt$")) {
+          d.error(f->value, "'password_hash' must be a hash made by `postern hash-password` ($scrypt$...); "
+                            "passwords are never stored in clear");
+          continue;
+        }
+        u.password_hash = *s;
+      }
+    } else {
+      d.error(item, "user '" + u.username + "' needs a 'password_hash' (make one with `postern hash-password`)");
+      continue;
+    }
+    if (const Entry* f = m.get("scopes")) u.scopes = read_string_list(d, *f, "scopes");
+    for (const auto& other : out.users) {
+      if (other.username == u.username) d.error(item, "user '" + u.username + "' is defined twice");
+    }
+    out.users.push_back(std::move(u));
+  }
+}
+
+void parse_api_keys(Diagnostics& d, const Entry& e, SecurityConfig& out) {
+  if (!e.value.IsSequence()) {
+    d.error(e.value.IsNull() ? e.key : e.value,
+            "'security.api_keys' must be a list like [{name: partner-a, sha256: <hex>}]");
+    return;
+  }
+  for (const auto& item : e.value) {
+    MapReader m(d, item, "a security.api_keys entry",
+                std::vector<std::string_view>{"name", "sha256", "scopes", "apis", "application", "tier"});
+    if (!m.ok()) continue;
+    StaticApiKey k;
+    k.source = d.location(item.Mark());
+    if (const Entry* f = m.get("name")) {
+      if (auto s = read_string(d, *f, "name")) k.name = *s;
+    }
+    if (k.name.empty()) {
+      d.error(item, "an API key needs a 'name' (who it belongs to)");
+      continue;
+    }
+    if (const Entry* f = m.get("sha256")) {
+      if (auto s = read_string(d, *f, "sha256")) {
+        std::string hex = *s;
+        for (char& c : hex) c = ascii_lower(c);
+        if (!is_lower_hex(hex, 64)) {
+          d.error(f->value, "'sha256' must be the 64 hex digits of SHA-256(key), e.g. from "
+                            "`printf %s \"$KEY\" | sha256sum`; keys are never stored in clear");
+          continue;
+        }
+        k.sha256_hex = hex;
+      }
+    } else {
+      d.error(item, "API key '" + k.name + "' needs 'sha256': the SHA-256 of the key in hex");
+      continue;
+    }
+    if (const Entry* f = m.get("scopes")) k.scopes = read_string_list(d, *f, "scopes");
+    if (const Entry* f = m.get("apis")) k.apis = read_string_list(d, *f, "apis");
+    if (const Entry* f = m.get("application")) {
+      if (auto s = read_string(d, *f, "application")) k.application = *s;
+    }
+    if (const Entry* f = m.get("tier")) {
+      if (auto s = read_string(d, *f, "tier")) k.tier = *s;
+    }
+    for (const auto& other : out.api_keys) {
+      if (other.sha256_hex == k.sha256_hex) d.error(item, "API key '" + k.name + "' has the same key as '" + other.name + "'");
+    }
+    out.api_keys.push_back(std::move(k));
+  }
+}
+
 void parse_security(Diagnostics& d, const Entry& e, const fs::path& project_abs, SecurityConfig& out) {
   MapReader m(d, e.value, "security",
-              std::vector<std::string_view>{"issuers", "auth_header", "remove_credential_header",
+              std::vector<std::string_view>{"issuers", "users", "api_keys", "auth_header", "remove_credential_header",
                                             "token_cache_entries", "revoked_jtis"});
   if (!m.ok()) return;
+  if (const Entry* f = m.get("users")) parse_users(d, *f, out);
+  if (const Entry* f = m.get("api_keys")) parse_api_keys(d, *f, out);
   if (const Entry* f = m.get("issuers")) {
     if (!f->value.IsSequence()) {
       d.error(f->value.IsNull() ? f->key : f->value,

@@ -150,8 +150,31 @@ struct JwtIssuer {
   std::string source;                   // "postern.yaml:LINE:COL" of the entry
 };
 
+// An HTTP Basic user (WSO2 `b7a.users`). The password is stored only as a slow salted
+// hash (`postern hash-password`).
+struct BasicUser {
+  std::string username;
+  std::string password_hash;
+  std::vector<std::string> scopes;
+  std::string source;
+};
+
+// A static API key, stored only as the SHA-256 of the key (hex). API keys are long random
+// strings, so an unsalted fast hash is enough to keep them out of the config in clear.
+struct StaticApiKey {
+  std::string name;              // identifies the caller (subject) in logs and analytics
+  std::string sha256_hex;        // lower-case hex of SHA-256(key)
+  std::vector<std::string> scopes;
+  std::vector<std::string> apis; // "Name:version" (version may be *); empty = every API
+  std::string application;       // application name (throttling, analytics)
+  std::string tier;              // subscription tier handed to throttling
+  std::string source;
+};
+
 struct SecurityConfig {
   std::vector<JwtIssuer> issuers;
+  std::vector<BasicUser> users;
+  std::vector<StaticApiKey> api_keys;
   std::string auth_header = "Authorization";  // default bearer token header
   bool remove_credential_header = true;       // do not forward the caller's token
   size_t token_cache_entries = 10'000;        // verified tokens per worker

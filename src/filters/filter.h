@@ -38,6 +38,9 @@ struct Identity {
   };
   bool validate_subscription = false;
   std::vector<Subscription> subscriptions;
+  // WSO2 API-key tokens: `allowedAPIs` (checked when present).
+  bool has_allowed_apis = false;
+  std::vector<Subscription> allowed_apis;
 };
 
 // A reply the gateway sends instead of forwarding. `reason` is short and stable (access
@@ -60,6 +63,7 @@ struct RequestContext {
   std::shared_ptr<const Identity> identity;  // set by an authentication filter
   std::string_view subscription_tier;  // of the subscription that let the call in
   std::string_view strip_header;  // lower-case name of a credential header not to forward
+  std::string_view strip_query_param;  // a credential query parameter not to forward
   bool use_sandbox = false;       // route to the sandbox endpoints (sandbox key)
 };
 

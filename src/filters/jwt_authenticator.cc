@@ -20,21 +20,6 @@ bool read_file(const std::filesystem::path& p, std::string& out) {
   return true;
 }
 
-// The WWW-Authenticate challenge for a failed bearer authentication (RFC 6750 §3).
-constexpr std::string_view kChallengeMissing = "WWW-Authenticate: Bearer realm=\"postern\"\r\n";
-constexpr std::string_view kChallengeInvalid =
-    "WWW-Authenticate: Bearer realm=\"postern\", error=\"invalid_token\"\r\n";
-
-void reject_with(Rejection& r, int status, int code, std::string_view message, std::string_view description,
-                 std::string_view headers, std::string_view reason) {
-  r.status = status;
-  r.code = code;
-  r.message = message;
-  r.description = description;
-  r.extra_headers = headers;
-  r.reason = reason;
-}
-
 }  // namespace
 
 std::shared_ptr<JwtAuthenticator> JwtAuthenticator::build(const config::SecurityConfig& security,
@@ -171,6 +156,8 @@ JwtAuthenticator::Result JwtAuthenticator::authenticate(std::string_view token, 
     made->expires_at = c.exp.value_or(0);
     made->validate_subscription = iss->validate_subscription;
     for (const auto& s : c.subscribed_apis) made->subscriptions.push_back({s.name, s.version, s.subscription_tier});
+    made->has_allowed_apis = c.has_allowed_apis;
+    for (const auto& a : c.allowed_apis) made->allowed_apis.push_back({a.name, a.version, ""});
     id = made;
     cache.insert(digest, id);
   }
@@ -197,99 +184,6 @@ void JwtAuthenticator::maybe_request_refetch(size_t index, const Issuer& iss) co
   if (now - last < iss.min_refetch_ms) return;
   if (!iss.last_refetch_ms.compare_exchange_strong(last, now)) return;
   refetch_hook_(index);
-}
-
-AuthFilter::AuthFilter(std::shared_ptr<const JwtAuthenticator> jwt,
-                       std::shared_ptr<const config::RouteSecurity> security, const config::Api& api,
-                       bool remove_credential, bool has_sandbox)
-    : jwt_(std::move(jwt)),
-      security_(std::move(security)),
-      api_name_(api.name),
-      api_version_(api.version),
-      remove_credential_(remove_credential),
-      has_sandbox_(has_sandbox) {}
-
-Decision AuthFilter::on_request(RequestContext& ctx, Rejection& reject) const {
-  const auto& sec = *security_;
-  std::string_view token;
-  if (sec.oauth2) {
-    for (const auto& h : ctx.request.headers) {
-      if (h.name.size() == sec.auth_header.size() && iequals(h.name, sec.auth_header)) {
-        std::string_view v = h.value;
-        if (v.size() > 7 && iequals(v.substr(0, 7), "bearer ")) v = trim(v.substr(7));
-        else if (sec.auth_header == "authorization") v = {};  // another scheme (Basic …)
-        token = v;
-        break;
-      }
-    }
-  }
-  if (token.empty()) {
-    reject_with(reject, 401, 900902, "Missing Credentials",
-                "Make sure your API invocation call has a header: 'Authorization: Bearer ACCESS_TOKEN'"
-                " (or the API's authentication header)",
-                kChallengeMissing, "missing_credentials");
-    return Decision::kReject;
-  }
-  if (!jwt_ || !jwt_->has_issuers()) {
-    reject_with(reject, 401, 900901, "Invalid Credentials",
-                "Make sure you have provided the correct security credentials", kChallengeInvalid,
-                "no_issuer_configured");
-    return Decision::kReject;
-  }
-  auto res = jwt_->authenticate(token, ctx.worker_id, ctx.now_unix);
-  if (res.outcome == JwtAuthenticator::Outcome::kExpired) {
-    reject_with(reject, 401, 900903, "Expired Credentials",
-                "The access token has expired; obtain a new one", kChallengeInvalid, res.reason);
-    return Decision::kReject;
-  }
-  if (res.outcome != JwtAuthenticator::Outcome::kOk) {
-    // One answer for every failure: an unknown kid must look like a bad signature.
-    reject_with(reject, 401, 900901, "Invalid Credentials",
-                "Make sure you have provided the correct security credentials", kChallengeInvalid, res.reason);
-    return Decision::kReject;
-  }
-  const Identity& id = *res.identity;
-  if (!sec.scopes.empty()) {
-    bool ok = false;
-    for (const auto& need : sec.scopes) {
-      for (const auto& have : id.scopes) ok = ok || have == need;
-    }
-    if (!ok) {
-      reject_with(reject, 403, 900910, "The access token does not allow you to access the requested resource",
-                  "The resource requires one of these scopes: " + [&] {
-                    std::string s;
-                    for (const auto& x : sec.scopes) s += (s.empty() ? "" : " ") + x;
-                    return s;
-                  }(),
-                  "WWW-Authenticate: Bearer realm=\"postern\", error=\"insufficient_scope\"\r\n", "scope");
-      return Decision::kReject;
-    }
-  }
-  if (id.validate_subscription) {
-    const Identity::Subscription* found = nullptr;
-    for (const auto& s : id.subscriptions) {
-      if (s.name == api_name_ && (s.version == api_version_ || s.version == "*")) {
-        found = &s;
-        break;
-      }
-    }
-    if (found == nullptr) {
-      reject_with(reject, 403, 900908, "Resource forbidden",
-                  "User is NOT authorized to access the Resource. API Subscription validation failed.", {},
-                  "not_subscribed");
-      return Decision::kReject;
-    }
-    ctx.subscription_tier = found->tier;
-  }
-  if (id.sandbox && !has_sandbox_) {
-    reject_with(reject, 403, 900908, "Resource forbidden",
-                "A sandbox key was used, but the API has no sandbox endpoints", {}, "no_sandbox_endpoints");
-    return Decision::kReject;
-  }
-  ctx.use_sandbox = id.sandbox;
-  if (remove_credential_) ctx.strip_header = sec.auth_header;
-  ctx.identity = std::move(res.identity);
-  return Decision::kContinue;
 }
 
 }  // namespace postern::filters

@@ -71,21 +71,4 @@ class JwtAuthenticator {
   mutable std::vector<std::unique_ptr<TokenCache>> caches_;
 };
 
-// The authentication filter of one route: finds the credential the route accepts,
-// authenticates it, then checks scopes and the WSO2 subscription for this API.
-class AuthFilter final : public RequestFilter {
- public:
-  AuthFilter(std::shared_ptr<const JwtAuthenticator> jwt, std::shared_ptr<const config::RouteSecurity> security,
-             const config::Api& api, bool remove_credential, bool has_sandbox);
-  Decision on_request(RequestContext& ctx, Rejection& reject) const override;
-
- private:
-  std::shared_ptr<const JwtAuthenticator> jwt_;
-  std::shared_ptr<const config::RouteSecurity> security_;
-  std::string api_name_;
-  std::string api_version_;
-  bool remove_credential_;
-  bool has_sandbox_;
-};
-
 }  // namespace postern::filters

@@ -207,6 +207,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   route_ = nullptr;
   identity_.reset();
   strip_header_ = {};
+  strip_query_param_ = {};
   endpoint_text_ = "";
   upstream_us_ = bytes_in_ = bytes_out_ = 0;
   started_ = now();
@@ -321,6 +322,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
     }
     identity_ = std::move(fctx.identity);
     strip_header_ = fctx.strip_header;
+    strip_query_param_ = fctx.strip_query_param;
     if (fctx.use_sandbox) group = route_->sandbox.get();
   }
   std::string_view rest(path_);
@@ -339,8 +341,25 @@ void ProxySession::build_upstream_head(const RuntimeRoute& route, std::string_vi
   out_ += endpoint.base_path;
   out_.append(upstream_path);
   if (req_.has_query) {
-    out_ += '?';
-    out_.append(req_.query);
+    if (strip_query_param_.empty()) {
+      out_ += '?';
+      out_.append(req_.query);
+    } else {
+      // Forward the query without the credential parameter (an API key in the query).
+      std::string_view q = req_.query;
+      char sep = '?';
+      while (!q.empty()) {
+        size_t amp = q.find('&');
+        std::string_view kv = q.substr(0, amp);
+        if (kv.substr(0, kv.find('=')) != strip_query_param_ && !kv.empty()) {
+          out_ += sep;
+          out_.append(kv);
+          sep = '&';
+        }
+        if (amp == std::string_view::npos) break;
+        q.remove_prefix(amp + 1);
+      }
+    }
   }
   out_ += " HTTP/1.1\r\nHost: ";
   if (fwd.preserve_host && !req_.host.empty()) out_.append(req_.host);

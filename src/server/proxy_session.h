@@ -97,6 +97,7 @@ class ProxySession final : public net::DeadlineEntry {
   const RuntimeRoute* route_ = nullptr;
   std::shared_ptr<const filters::Identity> identity_;  // who the caller is, once authenticated
   std::string_view strip_header_;  // credential header the backend must not see
+  std::string_view strip_query_param_;  // credential query parameter the backend must not see
   const char* endpoint_text_ = "";
   SteadyTime started_{};
   SteadyTime upstream_started_{};

@@ -60,6 +60,7 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
   }
   rt->jwt = filters::JwtAuthenticator::build(gw.security, workers, error);
   if (!rt->jwt) return nullptr;
+  rt->credentials = std::make_shared<const filters::StaticCredentials>(gw.security, workers);
   bool needs_client_tls = false;
   for (const auto& r : snapshot->routes) {
     for (const auto* g : {r.production.get(), r.sandbox.get()}) {
@@ -113,7 +114,7 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
     if (r.production) rr.production = runtime_group(r.production);
     if (r.sandbox) rr.sandbox = runtime_group(r.sandbox);
     if (r.security && !r.security->disabled) {
-      rr.filters.push_back(std::make_shared<filters::AuthFilter>(rt->jwt, r.security, *r.api,
+      rr.filters.push_back(std::make_shared<filters::AuthFilter>(rt->jwt, rt->credentials, r.security, *r.api,
                                                                  gw.security.remove_credential_header,
                                                                  r.sandbox != nullptr));
     }

@@ -122,5 +122,24 @@ TEST_F(SecurityConfigTest, IssuerErrors) {
                   "public key)");
 }
 
+TEST_F(SecurityConfigTest, UsersAndApiKeysAreStoredOnlyAsHashes) {
+  write("postern.yaml", std::string(kMinimalGateway) +
+                            "security:\n"
+                            "  users:\n"
+                            "    - {username: alice, password_hash: hunter2}\n"
+                            "    - {username: bob, password_hash: '$scrypt$ln=13,r=8,p=1$c2FsdA$aGFzaA', scopes: [a]}\n"
+                            "  api_keys:\n"
+                            "    - {name: k1, sha256: not-hex}\n"
+                            "    - {name: k2, sha256: " + std::string(64, 'A') + ", apis: ['Shop:*'], tier: Gold}\n");
+  api("", "  /x: {get: {}}\n");
+  auto r = load();
+  EXPECT_FALSE(r.snapshot);
+  auto e = errors(r);
+  ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0], "proj/postern.yaml:5:40: 'password_hash' must be a hash made by `postern hash-password` "
+                  "($scrypt$...); passwords are never stored in clear");
+  EXPECT_NE(e[1].find("'sha256' must be the 64 hex digits of SHA-256(key)"), std::string::npos) << e[1];
+}
+
 }  // namespace
 }  // namespace postern::config::testing
