@@ -14,6 +14,8 @@ class AdminBackend {
   virtual std::string admin_config_json() const = 0;
   // Reloads the project; false + errors when the new config is invalid (old one stays).
   virtual bool admin_reload(std::vector<std::string>& errors) = 0;
+  // Revokes a JWT id on every worker (kept across reloads until restart).
+  virtual void admin_revoke(const std::string& jti) = 0;
 };
 
 }  // namespace postern::admin

@@ -84,6 +84,22 @@ net::awaitable<void> AdminServer::serve(net::tcp::socket socket) {
       out = response(200, "text/plain; version=0.0.4; charset=utf-8", backend_.admin_metrics());
     } else if (path == "/config" && get) {
       out = response(200, "application/json", backend_.admin_config_json());
+    } else if (path == "/revoke" && req.method == "POST") {
+      std::string jti;
+      std::string_view q = req.query;
+      if (q.starts_with("jti=")) jti = std::string(q.substr(4, q.find('&') == std::string_view::npos ? q.size() - 4 : q.find('&') - 4));
+      bool ok = !jti.empty() && jti.size() <= 256;
+      for (char c : jti) ok = ok && c > 0x20 && c < 0x7f && c != '%';
+      if (!ok) {
+        out = response(400, "application/json",
+                       R"J({"status":"rejected","errors":["POST /revoke?jti=<token id> (printable, no escapes, at most 256 bytes)"]})J");
+      } else {
+        backend_.admin_revoke(jti);
+        std::string body = R"({"status":"revoked","jti":")";
+        append_json_escaped(body, jti);
+        body += "\"}";
+        out = response(200, "application/json", body);
+      }
     } else if (path == "/reload" && req.method == "POST") {
       std::vector<std::string> errors;
       if (backend_.admin_reload(errors)) {
@@ -101,7 +117,7 @@ net::awaitable<void> AdminServer::serve(net::tcp::socket socket) {
       }
     } else {
       out = response(404, "application/json",
-                     R"({"code":404,"message":"Not Found","description":"admin endpoints: /health /ready /metrics /config, POST /reload"})");
+                     R"({"code":404,"message":"Not Found","description":"admin endpoints: /health /ready /metrics /config, POST /reload, POST /revoke?jti="})");
     }
     if (req.method == "HEAD") out.resize(out.find("\r\n\r\n") + 4);
   }

@@ -91,6 +91,7 @@ std::shared_ptr<JwtAuthenticator> JwtAuthenticator::build(const config::Security
   for (unsigned i = 0; i < std::max(1u, workers); ++i) {
     auth->caches_.push_back(std::make_unique<TokenCache>(security.token_cache_entries));
   }
+  auth->runtime_revoked_.resize(auth->caches_.size());
   return auth;
 }
 
@@ -161,13 +162,18 @@ JwtAuthenticator::Result JwtAuthenticator::authenticate(std::string_view token, 
     id = made;
     cache.insert(digest, id);
   }
-  if (!id->jti.empty() && revoked_jtis_.count(id->jti)) {
+  if (!id->jti.empty() &&
+      (revoked_jtis_.count(id->jti) || runtime_revoked_[worker % runtime_revoked_.size()].count(id->jti))) {
     res.reason = "revoked";
     return res;
   }
   res.outcome = Outcome::kOk;
   res.identity = std::move(id);
   return res;
+}
+
+void JwtAuthenticator::add_runtime_revoked(unsigned worker, const std::string& jti) const {
+  runtime_revoked_[worker % runtime_revoked_.size()].insert(jti);
 }
 
 void JwtAuthenticator::set_keys(size_t issuer, std::shared_ptr<const jose::KeySet> keys) const {

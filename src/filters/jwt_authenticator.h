@@ -49,6 +49,11 @@ class JwtAuthenticator {
   // per issuer per jwks_min_refetch; the server answers by refetching the JWKS.
   void set_refetch_hook(std::function<void(size_t issuer)> hook) { refetch_hook_ = std::move(hook); }
 
+  // Token ids revoked at run time (admin API). Each worker has its own set, so a request
+  // reads it without a lock: call from worker `worker`'s thread (the server posts it
+  // there), or from the main thread before the runtime is published.
+  void add_runtime_revoked(unsigned worker, const std::string& jti) const;
+
  private:
   struct Issuer {
     std::string name;
@@ -67,8 +72,10 @@ class JwtAuthenticator {
   std::vector<std::unique_ptr<Issuer>> issuers_;
   std::function<void(size_t)> refetch_hook_;
   std::unordered_set<std::string> revoked_jtis_;
-  // One cache per worker, each touched only by its worker's thread.
+  // One cache and one run-time revocation set per worker, each touched only by its
+  // worker's thread.
   mutable std::vector<std::unique_ptr<TokenCache>> caches_;
+  mutable std::vector<std::unordered_set<std::string>> runtime_revoked_;
 };
 
 }  // namespace postern::filters

@@ -142,6 +142,11 @@ bool Server::reload(std::vector<std::string>& errors) {
   if (listeners_key(*loaded.snapshot) != listeners_key(*runtime_->config)) {
     log::warn("reload: listener changes take effect only after a restart");
   }
+  // Run-time revocations outlive reloads; the new runtime is not visible yet, so add them
+  // directly for every worker.
+  for (const auto& jti : revoked_) {
+    for (unsigned i = 0; i < workers_.size(); ++i) rt->jwt->add_runtime_revoked(i, jti);
+  }
   ++generation_;
   std::vector<WorkerMetrics*> metrics;
   for (auto& w : workers_) metrics.push_back(&w->metrics());
@@ -153,6 +158,15 @@ bool Server::reload(std::vector<std::string>& errors) {
   log::info("reloaded configuration (generation {}): {} APIs, {} routes", generation_,
             rt->config->apis.size(), rt->config->routes.size());
   return true;
+}
+
+void Server::admin_revoke(const std::string& jti) {
+  revoked_.push_back(jti);
+  for (unsigned i = 0; i < workers_.size(); ++i) {
+    // Each worker's set is touched only on its own thread.
+    net::asio::post(workers_[i]->loop(), [rt = runtime_, i, jti] { rt->jwt->add_runtime_revoked(i, jti); });
+  }
+  log::info("revoked token id '{}' on all workers", jti);
 }
 
 std::string Server::metrics_text() const {

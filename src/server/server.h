@@ -49,6 +49,7 @@ class Server final : public admin::AdminBackend {
   std::string admin_metrics() const override { return metrics_text(); }
   std::string admin_config_json() const override { return config_summary_json(); }
   bool admin_reload(std::vector<std::string>& errors) override { return reload(errors); }
+  void admin_revoke(const std::string& jti) override;
 
  private:
   ServerOptions options_;
@@ -58,6 +59,7 @@ class Server final : public admin::AdminBackend {
   MetricsRegistry registry_;
   std::shared_ptr<AccessLogWriter> access_log_;
   std::shared_ptr<JwksFetchers> jwks_;  // for the runtime in force
+  std::vector<std::string> revoked_;     // jtis revoked through the admin API
   uint64_t generation_ = 0;
   uint64_t reload_failures_ = 0;
   bool ready_ = false;

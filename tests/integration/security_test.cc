@@ -199,5 +199,41 @@ TEST_F(Security, RevokedJtiRejectedAfterReload) {
   })) << "revoked token still accepted after reload";
 }
 
+TEST_F(Security, AdminRevocationRejectsACachedTokenAndSurvivesReload) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  std::string t = token("--api Shop:2.0");
+  for (int i = 0; i < 4; ++i) {  // verified, then cached on whichever workers served it
+    auto r = get("/shop/2.0/items", t);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+  }
+  std::string payload = t.substr(t.find('.') + 1);
+  payload = payload.substr(0, payload.find('.'));
+  for (char& c : payload) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (payload.size() % 4) payload += '=';
+  auto dec = run_command("printf %s " + shell_quote(payload) + " | openssl base64 -d -A", 30, false);
+  auto claims = Json::parse(dec.output);
+  ASSERT_TRUE(claims) << dec.output;
+  std::string jti = (*claims)["jti"].str();
+  auto rv = http_request(gw->admin_port(), "POST", "/revoke?jti=" + jti);
+  ASSERT_TRUE(rv);
+  ASSERT_EQ(rv->status, 200) << rv->body;
+  EXPECT_TRUE(eventually(3000ms, [&] {
+    for (int i = 0; i < 4; ++i) {  // every worker must refuse it
+      auto r = get("/shop/2.0/items", t);
+      if (!r || r->status != 401 || code_of(*r) != 900901) return false;
+    }
+    return true;
+  })) << "a revoked (cached) token was still accepted";
+  gw->process().signal(SIGHUP);  // a reload keeps run-time revocations
+  EXPECT_TRUE(eventually(3000ms, [&] { return gw->log().find("reloaded configuration") != std::string::npos; }));
+  auto r = get("/shop/2.0/items", t);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401) << "revocation lost on reload";
+  auto bad = http_request(gw->admin_port(), "POST", "/revoke?jti=");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+}
+
 }  // namespace
 }  // namespace postern::itest
