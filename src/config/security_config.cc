@@ -231,13 +231,42 @@ void parse_api_keys(Diagnostics& d, const Entry& e, SecurityConfig& out) {
   }
 }
 
+void parse_backend_jwt(Diagnostics& d, const Entry& e, const fs::path& project_abs, BackendJwt& out) {
+  MapReader m(d, e.value, "security.backend_jwt",
+              std::vector<std::string_view>{"enabled", "header", "key", "issuer", "lifetime"});
+  if (!m.ok()) return;
+  out.enabled = true;
+  out.source = d.location(e.value.Mark());
+  if (const Entry* f = m.get("enabled")) {
+    if (auto b = read_bool(d, *f, "backend_jwt.enabled")) out.enabled = *b;
+  }
+  if (const Entry* f = m.get("header")) {
+    if (auto s = read_string(d, *f, "backend_jwt.header")) out.header = *s;
+  }
+  if (const Entry* f = m.get("issuer")) {
+    if (auto s = read_string(d, *f, "backend_jwt.issuer")) out.issuer = *s;
+  }
+  if (const Entry* f = m.get("lifetime")) {
+    if (auto v = read_duration(d, *f, "backend_jwt.lifetime")) out.lifetime = *v;
+  }
+  if (const Entry* f = m.get("key")) {
+    if (auto s = read_string(d, *f, "backend_jwt.key")) {
+      out.key_file = fs::path(*s).is_absolute() ? fs::path(*s) : (project_abs / *s).lexically_normal();
+      if (!fs::is_regular_file(out.key_file)) d.error(f->value, "backend_jwt key file '" + *s + "' does not exist");
+    }
+  } else if (out.enabled) {
+    d.error(e.value, "'security.backend_jwt' needs 'key': the PEM private key the gateway signs with");
+  }
+}
+
 void parse_security(Diagnostics& d, const Entry& e, const fs::path& project_abs, SecurityConfig& out) {
   MapReader m(d, e.value, "security",
-              std::vector<std::string_view>{"issuers", "users", "api_keys", "auth_header", "remove_credential_header",
+              std::vector<std::string_view>{"issuers", "users", "api_keys", "backend_jwt", "auth_header", "remove_credential_header",
                                             "token_cache_entries", "revoked_jtis"});
   if (!m.ok()) return;
   if (const Entry* f = m.get("users")) parse_users(d, *f, out);
   if (const Entry* f = m.get("api_keys")) parse_api_keys(d, *f, out);
+  if (const Entry* f = m.get("backend_jwt")) parse_backend_jwt(d, *f, project_abs, out.backend_jwt);
   if (const Entry* f = m.get("issuers")) {
     if (!f->value.IsSequence()) {
       d.error(f->value.IsNull() ? f->key : f->value,

@@ -171,8 +171,19 @@ struct StaticApiKey {
   std::string source;
 };
 
+// The gateway-signed JWT that tells the backend who the caller is (WSO2 X-JWT-Assertion).
+struct BackendJwt {
+  bool enabled = false;
+  std::string header = "X-JWT-Assertion";
+  std::filesystem::path key_file;   // PEM private key (RSA, EC or Ed25519)
+  std::string issuer = "postern";
+  Millis lifetime{900'000};         // never beyond the caller's own token
+  std::string source;
+};
+
 struct SecurityConfig {
   std::vector<JwtIssuer> issuers;
+  BackendJwt backend_jwt;
   std::vector<BasicUser> users;
   std::vector<StaticApiKey> api_keys;
   std::string auth_header = "Authorization";  // default bearer token header

@@ -64,6 +64,11 @@ struct RequestContext {
   std::string_view subscription_tier;  // of the subscription that let the call in
   std::string_view strip_header;  // lower-case name of a credential header not to forward
   std::string_view strip_query_param;  // a credential query parameter not to forward
+  // A header the gateway adds for the backend (the backend JWT); a client-sent header of
+  // the same name is never forwarded. The value stays valid until the next request on
+  // this worker: copy it before suspending.
+  std::string_view add_header_name;
+  std::string_view add_header_value;
   bool use_sandbox = false;       // route to the sandbox endpoints (sandbox key)
 };
 

@@ -208,6 +208,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   identity_.reset();
   strip_header_ = {};
   strip_query_param_ = {};
+  add_header_name_ = {};
   endpoint_text_ = "";
   upstream_us_ = bytes_in_ = bytes_out_ = 0;
   started_ = now();
@@ -307,6 +308,12 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   }
   route_ = &runtime_->routes[match_.route_id];
 
+  // A client's copy of the backend-JWT header is never forwarded, even on open routes: a
+  // backend that trusts the header must only ever see the gateway's.
+  if (runtime_->backend_jwt) {
+    add_header_name_ = runtime_->backend_jwt->header();
+    add_header_value_.clear();
+  }
   // Request filters (authentication …), in order; the first rejection answers.
   const RuntimeGroup* group = route_->production.get();
   if (!route_->filters.empty()) {
@@ -323,6 +330,10 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
     identity_ = std::move(fctx.identity);
     strip_header_ = fctx.strip_header;
     strip_query_param_ = fctx.strip_query_param;
+    if (!fctx.add_header_name.empty()) {
+      add_header_name_ = fctx.add_header_name;
+      add_header_value_.assign(fctx.add_header_value);
+    }
     if (fctx.use_sandbox) group = route_->sandbox.get();
   }
   std::string_view rest(path_);
@@ -378,6 +389,7 @@ void ProxySession::build_upstream_head(const RuntimeRoute& route, std::string_vi
     }
     if (!req_.connection.empty() && header_has_token(req_.connection, n)) continue;
     if (!strip_header_.empty() && n.size() == strip_header_.size() && iequals(n, strip_header_)) continue;
+    if (!add_header_name_.empty() && n.size() == add_header_name_.size() && iequals(n, add_header_name_)) continue;
     out_.append(n);
     out_ += ": ";
     out_.append(h.value);
@@ -399,6 +411,12 @@ void ProxySession::build_upstream_head(const RuntimeRoute& route, std::string_vi
   out_ += "\r\nX-Request-ID: ";
   out_ += request_id_;
   out_ += "\r\n";
+  if (!add_header_value_.empty()) {
+    out_.append(add_header_name_);
+    out_ += ": ";
+    out_ += add_header_value_;
+    out_ += "\r\n";
+  }
   if (req_.framing == http::BodyFraming::kContentLength) {
     out_ += "Content-Length: ";
     append_decimal(out_, req_.content_length);

@@ -98,6 +98,8 @@ class ProxySession final : public net::DeadlineEntry {
   std::shared_ptr<const filters::Identity> identity_;  // who the caller is, once authenticated
   std::string_view strip_header_;  // credential header the backend must not see
   std::string_view strip_query_param_;  // credential query parameter the backend must not see
+  std::string_view add_header_name_;    // a header the gateway sets (backend JWT), lower-case
+  std::string add_header_value_;        // owned: the filter's copy may be gone after a suspension
   const char* endpoint_text_ = "";
   SteadyTime started_{};
   SteadyTime upstream_started_{};

@@ -61,6 +61,10 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
   rt->jwt = filters::JwtAuthenticator::build(gw.security, workers, error);
   if (!rt->jwt) return nullptr;
   rt->credentials = std::make_shared<const filters::StaticCredentials>(gw.security, workers);
+  if (gw.security.backend_jwt.enabled) {
+    rt->backend_jwt = filters::BackendJwtSigner::build(gw.security.backend_jwt, workers, error);
+    if (!rt->backend_jwt) return nullptr;
+  }
   bool needs_client_tls = false;
   for (const auto& r : snapshot->routes) {
     for (const auto* g : {r.production.get(), r.sandbox.get()}) {
@@ -117,6 +121,7 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
       rr.filters.push_back(std::make_shared<filters::AuthFilter>(rt->jwt, rt->credentials, r.security, *r.api,
                                                                  gw.security.remove_credential_header,
                                                                  r.sandbox != nullptr));
+      if (rt->backend_jwt) rr.filters.push_back(std::make_shared<filters::BackendJwtFilter>(rt->backend_jwt));
     }
     std::string api = r.api ? r.api->name + ":" + r.api->version : "";
     rr.metrics_slot = registry.slot_for(api, r.method_text + " " + r.full_template);

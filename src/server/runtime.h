@@ -9,6 +9,7 @@
 #include "config/snapshot.h"
 #include "filters/filter.h"
 #include "filters/auth_filter.h"
+#include "filters/backend_jwt.h"
 #include "filters/jwt_authenticator.h"
 #include "filters/static_credentials.h"
 #include "net/asio.h"
@@ -45,6 +46,7 @@ struct Runtime {
   std::shared_ptr<net::asio::ssl::context> client_tls;  // null when no endpoint needs TLS
   std::shared_ptr<filters::JwtAuthenticator> jwt;  // issuers, keys, token caches
   std::shared_ptr<const filters::StaticCredentials> credentials;  // Basic users, static API keys
+  std::shared_ptr<const filters::BackendJwtSigner> backend_jwt;   // null unless enabled
   std::vector<net::asio::ip::network_v4> trusted_v4;    // forwarding.trusted_proxies
   std::vector<net::asio::ip::network_v6> trusted_v6;
   bool is_trusted_proxy(const net::asio::ip::address& peer) const;

@@ -235,5 +235,36 @@ TEST_F(Security, AdminRevocationRejectsACachedTokenAndSurvivesReload) {
   EXPECT_EQ(bad->status, 400);
 }
 
+TEST_F(Security, BackendJwtTellsTheBackendWhoCalled) {
+  auto k = run_command("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " +
+                       shell_quote((tmp / "gw.key").string()));
+  ASSERT_EQ(k.exit_code, 0) << k.output;
+  ASSERT_NO_FATAL_FAILURE(start("  backend_jwt: {key: " + (tmp / "gw.key").string() + ", issuer: my-gateway}\n"));
+  std::string t = token("--api Shop:2.0 --sub alice --scopes shop:read --app-name shopper");
+  std::string forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.";
+  auto r = http_request(port(), "GET", "/shop/2.0/items", {{"Authorization", "Bearer " + t}, {"X-JWT-Assertion", forged}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto got = echo_header(echo_of(*r), "x-jwt-assertion");
+  ASSERT_EQ(got.size(), 1u) << "exactly the gateway's assertion must reach the backend";
+  ASSERT_NE(got[0], forged);
+  std::string payload = got[0].substr(got[0].find('.') + 1);
+  payload = payload.substr(0, payload.find('.'));
+  for (char& c : payload) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (payload.size() % 4) payload += '=';
+  auto dec = run_command("printf %s " + shell_quote(payload) + " | openssl base64 -d -A", 30, false);
+  auto claims = Json::parse(dec.output);
+  ASSERT_TRUE(claims) << dec.output;
+  EXPECT_EQ((*claims)["iss"].str(), "my-gateway");
+  EXPECT_EQ((*claims)["sub"].str(), "alice");
+  EXPECT_EQ((*claims)["http://wso2.org/claims/applicationname"].str(), "shopper");
+  EXPECT_EQ((*claims)["scope"].str(), "shop:read");
+  // An open route never forwards a client's forged assertion.
+  r = http_request(port(), "GET", "/shop/2.0/public", {{"X-JWT-Assertion", forged}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_TRUE(echo_header(echo_of(*r), "x-jwt-assertion").empty());
+}
+
 }  // namespace
 }  // namespace postern::itest
