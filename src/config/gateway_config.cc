@@ -77,7 +77,7 @@ void parse_listeners(Diagnostics& d, const Entry& e, const fs::path& project_abs
       }
     }
     if (const Entry* t = m.get("tls")) {
-      MapReader tm(d, t->value, where + ".tls", std::vector<std::string_view>{"cert", "key"});
+      MapReader tm(d, t->value, where + ".tls", std::vector<std::string_view>{"cert", "key", "client_ca", "client_auth"});
       if (tm.ok()) {
         TlsServerConfig tls;
         const Entry* cert = tm.get("cert");
@@ -96,6 +96,22 @@ void parse_listeners(Diagnostics& d, const Entry& e, const fs::path& project_abs
             tls.key_file = resolve_path(project_abs, *s);
             require_file(d, *key, tls.key_file, "TLS private key");
           }
+        }
+        if (const Entry* ca = tm.get("client_ca")) {
+          if (auto s = read_string(d, *ca, where + ".tls.client_ca")) {
+            tls.client_ca_file = resolve_path(project_abs, *s);
+            require_file(d, *ca, tls.client_ca_file, "client CA");
+            tls.client_auth = TlsServerConfig::ClientAuth::kOptional;
+          }
+        }
+        if (const Entry* ca = tm.get("client_auth")) {
+          std::string v = ca->value.IsScalar() ? ca->value.Scalar() : "";
+          if (v == "none") tls.client_auth = TlsServerConfig::ClientAuth::kNone;
+          else if (v == "optional") tls.client_auth = TlsServerConfig::ClientAuth::kOptional;
+          else if (v == "required") tls.client_auth = TlsServerConfig::ClientAuth::kRequired;
+          else d.error(ca->value, where + ".tls.client_auth must be none, optional or required");
+          if (tls.client_auth != TlsServerConfig::ClientAuth::kNone && tls.client_ca_file.empty())
+            d.error(ca->value, where + ".tls.client_auth needs 'client_ca': the CA bundle client certificates are verified against");
         }
         l.tls = std::move(tls);
       }

@@ -402,6 +402,7 @@ void apply_application_security(Diagnostics& d, const Ext& ext, RouteSecurity& s
   }
   sec.oauth2 = oauth2;
   sec.basic = basic;
+  if (v["optional"].IsScalar()) sec.application_optional = v["optional"].Scalar() == "true";
   if (api_key && sec.api_keys.empty()) sec.api_keys.push_back({false, "apikey"});
   if (!api_key) sec.api_keys.clear();
 }
@@ -494,6 +495,13 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
     return read_bool(d, e->entry, e->written);
   };
   std::optional<bool> api_disabled = read_flag(ext, "disable-security");
+  std::string mutual_ssl;
+  if (const Ext* e = find(ext, "mutual-ssl")) {
+    if (auto v = read_string(d, e->entry, e->written)) {
+      if (*v != "mandatory" && *v != "optional") d.error(e->entry.value, "'" + e->written + "' must be \"mandatory\" or \"optional\"");
+      else mutual_ssl = *v;
+    }
+  }
   // The root requirement, parsed once (its errors are reported once, not per route).
   RouteSecurity root_sec;
   const bool root_declared = root_security != nullptr && apply_requirements(d, root_security->value, schemes, root_sec);
@@ -582,6 +590,7 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
         if (app_sec == nullptr) app_sec = find(pext, "application-security");
         if (app_sec == nullptr) app_sec = find(ext, "application-security");
         if (app_sec != nullptr) apply_application_security(d, *app_sec, *sec);
+        sec->mutual_ssl = mutual_ssl;
         PendingRoute r;
         r.security = std::move(sec);
         r.method = router::method_from_string(method);

@@ -28,6 +28,14 @@ struct SocketAddress {
 struct TlsServerConfig {
   std::filesystem::path cert_file;  // PEM chain
   std::filesystem::path key_file;   // PEM private key
+  // Mutual TLS: client certificates are requested and verified against client_ca_file.
+  enum class ClientAuth : uint8_t {
+    kNone,      // no client certificate requested
+    kOptional,  // requested; a connection without one is accepted (APIs decide)
+    kRequired,  // the handshake fails without a valid one
+  };
+  std::filesystem::path client_ca_file;
+  ClientAuth client_auth = ClientAuth::kNone;
 };
 
 struct Listener {
@@ -75,6 +83,11 @@ struct RouteSecurity {
   std::vector<ApiKey> api_keys;
   std::vector<std::string> scopes;  // any one of them suffices (WSO2); empty = none required
   std::string auth_header = "authorization";  // lower-case; x-*-auth-header overrides
+  // x-*-mutual-ssl: a verified client certificate is "mandatory" or "optional" ("" = not
+  // used). With mandatory and application-security `optional: true`, the certificate
+  // alone lets the caller in.
+  std::string mutual_ssl;
+  bool application_optional = false;
   std::string source;  // where the requirement came from, for docs/debugging
 };
 

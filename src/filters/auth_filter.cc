@@ -119,7 +119,19 @@ Decision AuthFilter::on_request(RequestContext& ctx, Rejection& reject) const {
 
   std::shared_ptr<const Identity> identity;
   const config::StaticApiKey* static_key = nullptr;
-  if (!bearer.empty()) {
+  const bool have_cert = !ctx.client_cert_subject.empty();
+  if (sec.mutual_ssl == "mandatory" && !have_cert) {
+    invalid(reject, {}, "mtls_required");
+    return Decision::kReject;
+  }
+  const bool cert_suffices =
+      have_cert && (sec.mutual_ssl == "optional" || (sec.mutual_ssl == "mandatory" && sec.application_optional));
+  if (cert_suffices && bearer.empty() && basic.empty() && api_key.empty()) {
+    auto id = std::make_shared<Identity>();
+    id->scheme = "mtls";
+    id->subject = std::string(ctx.client_cert_subject);
+    identity = std::move(id);
+  } else if (!bearer.empty()) {
     if (!jwt_ || !jwt_->has_issuers()) {
       invalid(reject, kBearerInvalid, "no_issuer_configured");
       return Decision::kReject;

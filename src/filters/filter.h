@@ -60,6 +60,7 @@ struct RequestContext {
   const config::Route& route;
   unsigned worker_id = 0;
   int64_t now_unix = 0;           // seconds
+  std::string_view client_cert_subject;  // verified TLS client certificate's subject DN, or empty
   std::shared_ptr<const Identity> identity;  // set by an authentication filter
   std::string_view subscription_tier;  // of the subscription that let the call in
   std::string_view strip_header;  // lower-case name of a credential header not to forward

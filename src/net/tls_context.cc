@@ -35,7 +35,9 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const 
 
 std::shared_ptr<asio::ssl::context> make_server_tls(const std::filesystem::path& cert_file,
                                                     const std::filesystem::path& key_file,
-                                                    std::string& error) {
+                                                    std::string& error,
+                                                    const std::filesystem::path& client_ca_file,
+                                                    bool require_client_cert) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression |
@@ -57,6 +59,21 @@ std::shared_ptr<asio::ssl::context> make_server_tls(const std::filesystem::path&
     return nullptr;
   }
   SSL_CTX_set_alpn_select_cb(ctx->native_handle(), select_http11, nullptr);
+  if (!client_ca_file.empty()) {
+    ctx->load_verify_file(client_ca_file.string(), ec);
+    if (ec) {
+      error = "cannot load client CA " + client_ca_file.string() + ": " + openssl_reason(ec);
+      return nullptr;
+    }
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(client_ca_file.string().c_str());
+    if (names) SSL_CTX_set_client_CA_list(ctx->native_handle(), names);
+    // Without a certificate the handshake still succeeds unless required; a presented but
+    // invalid certificate always fails it.
+    SSL_CTX_set_verify(ctx->native_handle(),
+                       SSL_VERIFY_PEER | (require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), nullptr);
+    static const unsigned char kSessionContext[] = "postern";
+    SSL_CTX_set_session_id_context(ctx->native_handle(), kSessionContext, sizeof kSessionContext - 1);
+  }
   return ctx;
 }
 

@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <fmt/format.h>
 
 #include "core/clock.h"
@@ -109,6 +112,16 @@ net::awaitable<void> ProxySession::serve() {
     net::error_code ec;
     co_await transport_.accept_tls(ec);
     if (ec) co_return;
+    // Mutual TLS: remember who the verified client is (the handshake already failed for a
+    // presented but invalid certificate).
+    if (X509* cert = SSL_get1_peer_certificate(transport_.ssl())) {
+      if (SSL_get_verify_result(transport_.ssl()) == X509_V_OK) {
+        char dn[512];
+        X509_NAME_oneline(X509_get_subject_name(cert), dn, sizeof dn);
+        client_cert_subject_ = dn;
+      }
+      X509_free(cert);
+    }
   }
   while (!closing_) {
     Outcome o = co_await handle_request();
@@ -319,6 +332,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   if (!route_->filters.empty()) {
     filters::RequestContext fctx{req_, path_, *route_->route, worker_.id(),
                                  SystemClock::instance().unix_micros() / 1'000'000};
+    fctx.client_cert_subject = client_cert_subject_;
     for (const auto& f : route_->filters) {
       filters::Rejection rej;
       if (f->on_request(fctx, rej) == filters::Decision::kReject) {

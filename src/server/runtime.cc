@@ -31,7 +31,10 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
   const auto& gw = snapshot->gateway;
   for (const auto& l : gw.listeners) {
     if (l.tls) {
-      auto ctx = net::make_server_tls(l.tls->cert_file, l.tls->key_file, error);
+      auto ctx = net::make_server_tls(
+          l.tls->cert_file, l.tls->key_file, error,
+          l.tls->client_auth == config::TlsServerConfig::ClientAuth::kNone ? std::filesystem::path() : l.tls->client_ca_file,
+          l.tls->client_auth == config::TlsServerConfig::ClientAuth::kRequired);
       if (!ctx) {
         error = "listener '" + l.name + "': " + error;
         return nullptr;

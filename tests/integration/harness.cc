@@ -897,7 +897,10 @@ std::string Gateway::config_yaml() const {
   y += "  - {name: http, address: \"127.0.0.1:" + std::to_string(http_port_) + "\"}\n";
   if (options_.tls_listener)
     y += "  - {name: https, address: \"127.0.0.1:" + std::to_string(https_port_) +
-         "\", tls: {cert: pki/server.pem, key: pki/server.key}}\n";
+         "\", tls: {cert: pki/server.pem, key: pki/server.key" +
+         (options_.tls_client_auth.empty() ? std::string()
+                                           : ", client_ca: pki/ca.pem, client_auth: " + options_.tls_client_auth) +
+         "}}\n";
   y += "admin: {address: \"127.0.0.1:" + std::to_string(admin_port_) + "\"}\n";
   y += "workers: " + options_.workers + "\n";
   y += "apis: apis/\n";

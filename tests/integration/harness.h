@@ -251,6 +251,7 @@ struct GatewayOptions {
   std::vector<std::string> limits;      // "header_timeout: 1s", ...
   std::vector<std::string> forwarding;  // "preserve_host: true", ...
   bool tls_listener = false;            // adds an https listener with a generated cert
+  std::string tls_client_auth;          // "optional"/"required": mutual TLS with the test CA
   std::string upstream_tls;             // "{ca_file: ca.pem, verify: true}" (verbatim)
   std::string access_log;               // "{enabled: true, path: access.log}" (verbatim)
   std::string security;                 // the body of the `security:` section, indented 2
