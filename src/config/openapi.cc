@@ -279,6 +279,14 @@ struct SecurityScheme {
 };
 using SchemeMap = std::map<std::string, SecurityScheme, std::less<>>;
 
+// The scalar at map[key], or "" when absent or not a scalar. (On a const node yaml-cpp
+// returns an invalid node for a missing key, and asking an invalid node its type throws.)
+std::string scalar_at(const YAML::Node& map, const char* key) {
+  YAML::Node n = map[key];
+  if (!n.IsDefined() || !n.IsScalar()) return {};
+  return n.Scalar();
+}
+
 SchemeMap parse_security_schemes(Diagnostics& d, const MapReader& root) {
   SchemeMap out;
   const Entry* comp = root.get("components");
@@ -292,32 +300,32 @@ SchemeMap parse_security_schemes(Diagnostics& d, const MapReader& root) {
   for (auto it = schemes.begin(); it != schemes.end(); ++it) {
     std::string name = it->first.Scalar();
     const YAML::Node& def = it->second;
-    if (!def.IsMap() || !def["type"].IsScalar()) {
+    if (!def.IsMap() || scalar_at(def, "type").empty()) {
       d.error(it->first, "security scheme '" + name + "' needs a 'type' (oauth2, openIdConnect, apiKey, http, mutualTLS)");
       continue;
     }
-    std::string type = def["type"].Scalar();
+    std::string type = scalar_at(def, "type");
     SecurityScheme sc;
     if (type == "oauth2" || type == "openIdConnect") {
       sc.kind = SecurityScheme::Kind::kOAuth2;
     } else if (type == "apiKey") {
       sc.kind = SecurityScheme::Kind::kApiKey;
-      std::string in = def["in"].IsScalar() ? def["in"].Scalar() : "";
+      std::string in = scalar_at(def, "in");
       if (in != "header" && in != "query") {
         d.error(def, "apiKey scheme '" + name + "' must have 'in: header' or 'in: query' (cookies are not supported)");
         continue;
       }
       sc.in_query = in == "query";
-      if (!def["name"].IsScalar() || def["name"].Scalar().empty()) {
+      if (scalar_at(def, "name").empty()) {
         d.error(def, "apiKey scheme '" + name + "' needs 'name': the header or query parameter carrying the key");
         continue;
       }
-      sc.name = def["name"].Scalar();
+      sc.name = scalar_at(def, "name");
       if (!sc.in_query) {
         for (char& c : sc.name) c = ascii_lower(c);
       }
     } else if (type == "http") {
-      std::string scheme = def["scheme"].IsScalar() ? def["scheme"].Scalar() : "";
+      std::string scheme = scalar_at(def, "scheme");
       for (char& c : scheme) c = ascii_lower(c);
       if (scheme == "basic") sc.kind = SecurityScheme::Kind::kBasic;
       else if (scheme == "bearer") sc.kind = SecurityScheme::Kind::kOAuth2;
@@ -328,7 +336,7 @@ SchemeMap parse_security_schemes(Diagnostics& d, const MapReader& root) {
     } else if (type == "mutualTLS") {
       sc.kind = SecurityScheme::Kind::kMutualTls;
     } else {
-      d.error(def["type"], "unknown security scheme type '" + type + "' (oauth2, openIdConnect, apiKey, http, mutualTLS)");
+      d.error(def, "unknown security scheme type '" + type + "' (oauth2, openIdConnect, apiKey, http, mutualTLS)");
       continue;
     }
     out.emplace(name, std::move(sc));
@@ -388,7 +396,7 @@ void apply_application_security(Diagnostics& d, const Ext& ext, RouteSecurity& s
     return;
   }
   YAML::Node types = v["security-types"];
-  if (!types.IsSequence()) {
+  if (!types.IsDefined() || !types.IsSequence()) {
     d.error(v, "'" + ext.written + "' needs 'security-types': a list of oauth2, basic_auth, api_key");
     return;
   }
@@ -402,7 +410,7 @@ void apply_application_security(Diagnostics& d, const Ext& ext, RouteSecurity& s
   }
   sec.oauth2 = oauth2;
   sec.basic = basic;
-  if (v["optional"].IsScalar()) sec.application_optional = v["optional"].Scalar() == "true";
+  sec.application_optional = scalar_at(v, "optional") == "true";
   if (api_key && sec.api_keys.empty()) sec.api_keys.push_back({false, "apikey"});
   if (!api_key) sec.api_keys.clear();
 }

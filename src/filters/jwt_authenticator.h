@@ -45,6 +45,7 @@ class JwtAuthenticator {
   const std::string& issuer_name(size_t issuer) const { return issuers_[issuer]->name; }
   // Replaces an issuer's keys; requests verified from now on use them.
   void set_keys(size_t issuer, std::shared_ptr<const jose::KeySet> keys) const;
+  std::shared_ptr<const jose::KeySet> keys(size_t issuer) const { return issuers_[issuer]->keys.load(); }
   // Called (from any worker) when a token names a kid the issuer's keys lack, at most once
   // per issuer per jwks_min_refetch; the server answers by refetching the JWKS.
   void set_refetch_hook(std::function<void(size_t issuer)> hook) { refetch_hook_ = std::move(hook); }

@@ -72,6 +72,17 @@ net::awaitable<void> JwksFetchers::run(size_t loop_index) {
       std::vector<std::string> skipped;
       Status s = jose::KeySet::parse_jwks(res.body, *keys, skipped);
       if (s && !keys->empty()) {
+        const SteadyTime now = std::chrono::steady_clock::now();
+        if (auto previous = auth->keys(l.issuer)) {
+          for (const auto& k : previous->keys()) {
+            bool still_published = !k.kid().empty() && keys->find(k.kid()) != nullptr;
+            bool already_retired = false;
+            for (const auto& [r, until] : l.retired) already_retired = already_retired || r.kid() == k.kid();
+            if (!still_published && !k.kid().empty() && !already_retired) l.retired.emplace_back(k, now + l.refresh);
+          }
+        }
+        std::erase_if(l.retired, [&](const auto& r) { return r.second <= now || keys->find(r.first.kid()) != nullptr; });
+        for (const auto& [k, until] : l.retired) keys->add(k);
         auth->set_keys(l.issuer, keys);
         log::info("issuer '{}': {} keys from {}{}", name, keys->keys().size(), l.url,
                   skipped.empty() ? "" : " (" + std::to_string(skipped.size()) + " skipped: " + skipped.front() + ")");

@@ -6,7 +6,9 @@
 #include <memory>
 #include <vector>
 
+#include "core/clock.h"
 #include "filters/jwt_authenticator.h"
+#include "jose/key.h"
 #include "net/asio.h"
 
 namespace postern::server {
@@ -27,6 +29,9 @@ class JwksFetchers : public std::enable_shared_from_this<JwksFetchers> {
     std::chrono::milliseconds refresh{600'000};
     std::unique_ptr<net::asio::steady_timer> timer;
     bool wake_requested = false;
+    // Keys the IdP stopped publishing, still honoured until the JWKS they came from would
+    // have expired (one refresh period), so tokens signed just before a rotation work.
+    std::vector<std::pair<jose::Key, SteadyTime>> retired;
   };
   net::awaitable<void> run(size_t loop_index);
   void wake(size_t issuer);
