@@ -299,7 +299,7 @@ SchemeMap parse_security_schemes(Diagnostics& d, const MapReader& root) {
   }
   for (auto it = schemes.begin(); it != schemes.end(); ++it) {
     std::string name = it->first.Scalar();
-    const YAML::Node& def = it->second;
+    YAML::Node def = it->second;  // a copy: the iterator yields a temporary
     if (!def.IsMap() || scalar_at(def, "type").empty()) {
       d.error(it->first, "security scheme '" + name + "' needs a 'type' (oauth2, openIdConnect, apiKey, http, mutualTLS)");
       continue;

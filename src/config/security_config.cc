@@ -259,14 +259,88 @@ void parse_backend_jwt(Diagnostics& d, const Entry& e, const fs::path& project_a
   }
 }
 
+void parse_key_manager(Diagnostics& d, const Entry& e, const fs::path& project_abs, KeyManager& out) {
+  MapReader m(d, e.value, "security.key_manager",
+              std::vector<std::string_view>{"introspection_url", "client_id", "client_secret_env", "client_secret_file",
+                                            "timeout", "cache_inactive", "cache_active_max", "validate_subscription"});
+  if (!m.ok()) return;
+  out.enabled = true;
+  out.source = d.location(e.value.Mark());
+  if (const Entry* f = m.get("introspection_url")) {
+    if (auto s = read_string(d, *f, "introspection_url")) {
+      if (!s->starts_with("http://") && !s->starts_with("https://")) d.error(f->value, "'introspection_url' must be an http:// or https:// URL");
+      else out.introspection_url = *s;
+    }
+  } else {
+    d.error(e.value, "'security.key_manager' needs 'introspection_url', e.g. https://km:9443/oauth2/introspect");
+  }
+  if (const Entry* f = m.get("client_id")) {
+    if (auto s = read_string(d, *f, "client_id")) out.client_id = *s;
+  }
+  if (const Entry* f = m.get("client_secret_env")) {
+    if (auto s = read_string(d, *f, "client_secret_env")) {
+      const char* v = std::getenv(s->c_str());
+      if (v == nullptr || *v == '\0') d.error(f->value, "environment variable '" + *s + "' (the client secret) is not set");
+      else out.client_secret = v;
+    }
+  }
+  if (const Entry* f = m.get("client_secret_file")) {
+    if (auto s = read_string(d, *f, "client_secret_file")) {
+      fs::path p = fs::path(*s).is_absolute() ? fs::path(*s) : (project_abs / *s).lexically_normal();
+      std::ifstream in(p, std::ios::binary);
+      if (!in) {
+        d.error(f->value, "client secret file '" + *s + "' cannot be read");
+      } else {
+        std::stringstream ss;
+        ss << in.rdbuf();
+        out.client_secret = ss.str();
+        while (!out.client_secret.empty() && (out.client_secret.back() == '\n' || out.client_secret.back() == '\r'))
+          out.client_secret.pop_back();
+      }
+    }
+  }
+  if (const Entry* f = m.get("timeout")) {
+    if (auto v = read_duration(d, *f, "key_manager.timeout")) out.timeout = *v;
+  }
+  if (const Entry* f = m.get("cache_inactive")) {
+    if (auto v = read_duration(d, *f, "key_manager.cache_inactive")) out.cache_inactive = *v;
+  }
+  if (const Entry* f = m.get("cache_active_max")) {
+    if (auto v = read_duration(d, *f, "key_manager.cache_active_max")) out.cache_active_max = *v;
+  }
+  if (const Entry* f = m.get("validate_subscription")) {
+    if (auto b = read_bool(d, *f, "key_manager.validate_subscription")) out.validate_subscription = *b;
+  }
+}
+
 void parse_security(Diagnostics& d, const Entry& e, const fs::path& project_abs, SecurityConfig& out) {
   MapReader m(d, e.value, "security",
-              std::vector<std::string_view>{"issuers", "users", "api_keys", "backend_jwt", "auth_header", "remove_credential_header",
+              std::vector<std::string_view>{"issuers", "users", "api_keys", "backend_jwt", "key_manager", "client_certificate_header", "auth_header", "remove_credential_header",
                                             "token_cache_entries", "revoked_jtis"});
   if (!m.ok()) return;
   if (const Entry* f = m.get("users")) parse_users(d, *f, out);
   if (const Entry* f = m.get("api_keys")) parse_api_keys(d, *f, out);
   if (const Entry* f = m.get("backend_jwt")) parse_backend_jwt(d, *f, project_abs, out.backend_jwt);
+  if (const Entry* f = m.get("key_manager")) parse_key_manager(d, *f, project_abs, out.key_manager);
+  if (const Entry* f = m.get("client_certificate_header")) {
+    MapReader cm(d, f->value, "security.client_certificate_header", std::vector<std::string_view>{"name", "ca_file"});
+    if (cm.ok()) {
+      if (const Entry* n = cm.get("name")) {
+        if (auto s = read_string(d, *n, "client_certificate_header.name")) {
+          out.client_cert_header.header = *s;
+          for (char& c : out.client_cert_header.header) c = ascii_lower(c);
+        }
+      }
+      if (const Entry* c = cm.get("ca_file")) {
+        if (auto s = read_string(d, *c, "client_certificate_header.ca_file")) {
+          out.client_cert_header.ca_file = fs::path(*s).is_absolute() ? fs::path(*s) : (project_abs / *s).lexically_normal();
+          if (!fs::is_regular_file(out.client_cert_header.ca_file)) d.error(c->value, "CA file '" + *s + "' does not exist");
+        }
+      }
+      if (out.client_cert_header.header.empty() || out.client_cert_header.ca_file.empty())
+        d.error(f->value, "'security.client_certificate_header' needs 'name' (the header) and 'ca_file'");
+    }
+  }
   if (const Entry* f = m.get("issuers")) {
     if (!f->value.IsSequence()) {
       d.error(f->value.IsNull() ? f->key : f->value,

@@ -194,8 +194,31 @@ struct BackendJwt {
   std::string source;
 };
 
+// An OAuth2 key manager for opaque tokens (RFC 7662 introspection; WSO2 `[keyManager]`).
+struct KeyManager {
+  bool enabled = false;
+  std::string introspection_url;   // http(s)://…/oauth2/introspect
+  std::string client_id;           // the gateway's client credentials (HTTP Basic)
+  std::string client_secret;       // from an env var or a file, never inline
+  Millis timeout{2'000};           // per introspection call; past it the caller gets 503
+  Millis cache_inactive{30'000};   // how long an "active: false" answer is remembered
+  Millis cache_active_max{900'000};  // an active token is cached until exp, at most this
+  bool validate_subscription = false;
+  std::string source;
+};
+
+// Behind a TLS-terminating load balancer the client certificate arrives in a header (URL-
+// encoded PEM, WSO2's certificateHeaderName). Trusted only from forwarding.trusted_proxies
+// and verified against ca_file like a handshake certificate.
+struct ClientCertHeader {
+  std::string header;              // e.g. "x-wso2-client-certificate" (lower-case); "" = off
+  std::filesystem::path ca_file;
+};
+
 struct SecurityConfig {
   std::vector<JwtIssuer> issuers;
+  KeyManager key_manager;
+  ClientCertHeader client_cert_header;
   BackendJwt backend_jwt;
   std::vector<BasicUser> users;
   std::vector<StaticApiKey> api_keys;

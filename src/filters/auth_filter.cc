@@ -64,14 +64,15 @@ bool looks_like_jwt(std::string_view v) {
 
 AuthFilter::AuthFilter(std::shared_ptr<const JwtAuthenticator> jwt, std::shared_ptr<const StaticCredentials> credentials,
                        std::shared_ptr<const config::RouteSecurity> security, const config::Api& api,
-                       bool remove_credential, bool has_sandbox)
+                       bool remove_credential, bool has_sandbox, bool key_manager)
     : jwt_(std::move(jwt)),
       credentials_(std::move(credentials)),
       security_(std::move(security)),
       api_name_(api.name),
       api_version_(api.version),
       remove_credential_(remove_credential),
-      has_sandbox_(has_sandbox) {
+      has_sandbox_(has_sandbox),
+      key_manager_(key_manager) {
   if (security_->oauth2) challenge_missing_ += "WWW-Authenticate: Bearer realm=\"postern\"\r\n";
   if (security_->basic) challenge_missing_ += kBasicChallenge;
 }
@@ -131,6 +132,11 @@ Decision AuthFilter::on_request(RequestContext& ctx, Rejection& reject) const {
     id->scheme = "mtls";
     id->subject = std::string(ctx.client_cert_subject);
     identity = std::move(id);
+  } else if (!bearer.empty() && key_manager_ && !looks_like_jwt(bearer)) {
+    // An opaque token: only the key manager knows it.
+    if (remove_credential_) ctx.strip_header = sec.auth_header;
+    ctx.introspect_token = bearer;
+    return Decision::kIntrospect;
   } else if (!bearer.empty()) {
     if (!jwt_ || !jwt_->has_issuers()) {
       invalid(reject, kBearerInvalid, "no_issuer_configured");
@@ -199,6 +205,17 @@ Decision AuthFilter::on_request(RequestContext& ctx, Rejection& reject) const {
     return Decision::kReject;
   }
 
+  return authorize(ctx, std::move(identity), static_key, reject);
+}
+
+Decision AuthFilter::on_identity(RequestContext& ctx, std::shared_ptr<const Identity> identity,
+                                 Rejection& reject) const {
+  return authorize(ctx, std::move(identity), nullptr, reject);
+}
+
+Decision AuthFilter::authorize(RequestContext& ctx, std::shared_ptr<const Identity> identity,
+                               const config::StaticApiKey* static_key, Rejection& reject) const {
+  const auto& sec = *security_;
   const Identity& id = *identity;
   if (!sec.scopes.empty()) {
     bool ok = false;

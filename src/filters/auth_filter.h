@@ -18,10 +18,16 @@ class AuthFilter final : public RequestFilter {
  public:
   AuthFilter(std::shared_ptr<const JwtAuthenticator> jwt, std::shared_ptr<const StaticCredentials> credentials,
              std::shared_ptr<const config::RouteSecurity> security, const config::Api& api, bool remove_credential,
-             bool has_sandbox);
+             bool has_sandbox, bool key_manager);
   Decision on_request(RequestContext& ctx, Rejection& reject) const override;
+  Decision on_identity(RequestContext& ctx, std::shared_ptr<const Identity> identity,
+                       Rejection& reject) const override;
 
  private:
+  // What every authenticated caller is checked for here: scopes, API-key API limits,
+  // subscriptions, sandbox.
+  Decision authorize(RequestContext& ctx, std::shared_ptr<const Identity> identity,
+                     const config::StaticApiKey* static_key, Rejection& reject) const;
   bool api_listed(const std::vector<Identity::Subscription>& list, const Identity::Subscription** found) const;
 
   std::shared_ptr<const JwtAuthenticator> jwt_;
@@ -31,6 +37,7 @@ class AuthFilter final : public RequestFilter {
   std::string api_version_;
   bool remove_credential_;
   bool has_sandbox_;
+  bool key_manager_;  // opaque (non-JWT) bearer tokens go to the key manager
   std::string challenge_missing_;  // WWW-Authenticate lines for the schemes the route accepts
 };
 

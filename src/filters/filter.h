@@ -71,17 +71,25 @@ struct RequestContext {
   std::string_view add_header_name;
   std::string_view add_header_value;
   bool use_sandbox = false;       // route to the sandbox endpoints (sandbox key)
+  std::string_view introspect_token;  // with Decision::kIntrospect
 };
 
 enum class Decision : uint8_t {
-  kContinue,  // go on to the next filter, then the backend
-  kReject,    // answer with the Rejection the filter filled in
+  kContinue,    // go on to the next filter, then the backend
+  kReject,      // answer with the Rejection the filter filled in
+  kIntrospect,  // an opaque token (ctx.introspect_token) must be asked of the key manager;
+                // the server does that without blocking the worker, then calls on_identity()
 };
 
 class RequestFilter {
  public:
   virtual ~RequestFilter() = default;
   virtual Decision on_request(RequestContext& ctx, Rejection& reject) const = 0;
+  // After kIntrospect: the key manager's answer as an identity. Returns kContinue or kReject.
+  virtual Decision on_identity(RequestContext& ctx, std::shared_ptr<const Identity> identity,
+                               Rejection& reject) const {
+    return Decision::kContinue;
+  }
 };
 
 using FilterChain = std::vector<std::shared_ptr<const RequestFilter>>;

@@ -182,6 +182,20 @@ JwtError parse_claims(object p, JwtClaims& c) {
 
 }  // namespace detail
 
+JwtError parse_claims_json(std::string_view json, JwtClaims& out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  switch (detail::parse_strict_object(parser, json, false, obj)) {
+    case detail::JsonStatus::kOk: break;
+    case detail::JsonStatus::kDuplicate: return JwtError::kDuplicateMember;
+    default: return JwtError::kMalformed;
+  }
+  out = JwtClaims{};
+  if (JwtError e = detail::parse_claims(obj, out); e != JwtError::kNone) return e;
+  out.payload_json = std::string(json);
+  return JwtError::kNone;
+}
+
 std::optional<std::string> JwtClaims::claim_as_string(std::string_view name) const {
   simdjson::dom::parser parser;
   object root;

@@ -76,6 +76,11 @@ struct ClaimPolicy {
   std::optional<int64_t> max_lifetime_seconds;  // exp - (iat, or now if no iat) <= this
 };
 
+// Parses a JSON object of claims (an OAuth2 introspection response, RFC 7662, has the same
+// members) with the same strictness as a JWT payload: no duplicate members, registered
+// claims of the right types. `out.payload_json` keeps the text.
+JwtError parse_claims_json(std::string_view json, JwtClaims& out);
+
 // Checks in this order and returns the first failure: bad_issuer, bad_audience,
 // missing_exp, expired, not_yet_valid, iat_in_future, lifetime_too_long.
 // `now_unix_seconds` comes from the caller's Clock.

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "http/path_normalizer.h"
+#include "server/introspector.h"
 #include "server/worker.h"
 
 namespace postern::server {
@@ -333,9 +334,49 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
     filters::RequestContext fctx{req_, path_, *route_->route, worker_.id(),
                                  SystemClock::instance().unix_micros() / 1'000'000};
     fctx.client_cert_subject = client_cert_subject_;
+    // Behind a TLS-terminating load balancer: the certificate it forwards, only from a
+    // trusted proxy, only for APIs that use mutual TLS, verified like a handshake's.
+    if (client_cert_subject_.empty() && trusted_peer_ && runtime_->client_cert_header &&
+        !route_->route->security->mutual_ssl.empty()) {
+      const auto& name = runtime_->config->gateway.security.client_cert_header.header;
+      header_cert_subject_.clear();
+      for (const auto& h : req_.headers) {
+        if (h.name.size() == name.size() && iequals(h.name, name)) {
+          header_cert_subject_ = runtime_->client_cert_header->verify(h.value);
+          break;
+        }
+      }
+      fctx.client_cert_subject = header_cert_subject_;
+    }
     for (const auto& f : route_->filters) {
       filters::Rejection rej;
-      if (f->on_request(fctx, rej) == filters::Decision::kReject) {
+      filters::Decision d = f->on_request(fctx, rej);
+      if (d == filters::Decision::kIntrospect) {
+        // Opaque token: this request waits for the key manager; the worker does not.
+        auto runtime = runtime_;
+        auto res = co_await worker_.introspector().introspect(std::string(fctx.introspect_token), runtime);
+        using K = Introspector::Result::Kind;
+        if (res.kind == K::kUnavailable) {
+          co_return co_await local_reply(503, 503, "Service Unavailable",
+                                         "the key manager could not validate the access token; retry later",
+                                         LocalReason::kUnauthorized, true, "Retry-After: 5\r\n", res.reason);
+        }
+        if (res.kind == K::kExpired) {
+          co_return co_await local_reply(401, 900903, "Expired Credentials", "The access token has expired",
+                                         LocalReason::kUnauthorized, true,
+                                         "WWW-Authenticate: Bearer realm=\"postern\", error=\"invalid_token\"\r\n",
+                                         res.reason);
+        }
+        if (res.kind == K::kInactive) {
+          co_return co_await local_reply(401, 900901, "Invalid Credentials",
+                                         "Make sure you have provided the correct security credentials",
+                                         LocalReason::kUnauthorized, true,
+                                         "WWW-Authenticate: Bearer realm=\"postern\", error=\"invalid_token\"\r\n",
+                                         res.reason);
+        }
+        d = f->on_identity(fctx, res.identity, rej);
+      }
+      if (d == filters::Decision::kReject) {
         co_return co_await local_reply(rej.status, rej.code, rej.message, rej.description,
                                        rej.status == 403 ? LocalReason::kForbidden : LocalReason::kUnauthorized,
                                        true, rej.extra_headers, rej.reason);

@@ -72,6 +72,7 @@ class ProxySession final : public net::DeadlineEntry {
   uint16_t client_port_ = 0;
   bool trusted_peer_ = false;
   std::string client_cert_subject_;  // verified client certificate (mutual TLS), else empty
+  std::string header_cert_subject_;  // per request: a certificate a trusted proxy forwarded
 
   // Read buffer for the client side: [0, end_) holds data; [head_begin_, body_begin_) is the
   // current request head (header views point into it), [pos_, end_) is unparsed input.

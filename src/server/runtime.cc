@@ -64,6 +64,10 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
   rt->jwt = filters::JwtAuthenticator::build(gw.security, workers, error);
   if (!rt->jwt) return nullptr;
   rt->credentials = std::make_shared<const filters::StaticCredentials>(gw.security, workers);
+  if (!gw.security.client_cert_header.header.empty()) {
+    rt->client_cert_header = net::ClientCertVerifier::load(gw.security.client_cert_header.ca_file, error);
+    if (!rt->client_cert_header) return nullptr;
+  }
   if (gw.security.backend_jwt.enabled) {
     rt->backend_jwt = filters::BackendJwtSigner::build(gw.security.backend_jwt, workers, error);
     if (!rt->backend_jwt) return nullptr;
@@ -77,6 +81,7 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
     }
   }
   for (const auto& iss : gw.security.issuers) needs_client_tls |= iss.jwks_url.starts_with("https://");
+  needs_client_tls |= gw.security.key_manager.introspection_url.starts_with("https://");
   if (needs_client_tls || !gw.upstream_tls.ca_file.empty()) {
     std::string tls_error;
     rt->client_tls = net::make_client_tls(gw.upstream_tls.ca_file, tls_error);
@@ -123,7 +128,8 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
     if (r.security && !r.security->disabled) {
       rr.filters.push_back(std::make_shared<filters::AuthFilter>(rt->jwt, rt->credentials, r.security, *r.api,
                                                                  gw.security.remove_credential_header,
-                                                                 r.sandbox != nullptr));
+                                                                 r.sandbox != nullptr,
+                                                                 gw.security.key_manager.enabled));
       if (rt->backend_jwt) rr.filters.push_back(std::make_shared<filters::BackendJwtFilter>(rt->backend_jwt));
     }
     std::string api = r.api ? r.api->name + ":" + r.api->version : "";

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/snapshot.h"
+#include "net/client_cert.h"
 #include "filters/filter.h"
 #include "filters/auth_filter.h"
 #include "filters/backend_jwt.h"
@@ -47,6 +48,7 @@ struct Runtime {
   std::shared_ptr<filters::JwtAuthenticator> jwt;  // issuers, keys, token caches
   std::shared_ptr<const filters::StaticCredentials> credentials;  // Basic users, static API keys
   std::shared_ptr<const filters::BackendJwtSigner> backend_jwt;   // null unless enabled
+  std::shared_ptr<const net::ClientCertVerifier> client_cert_header;  // null unless configured
   std::vector<net::asio::ip::network_v4> trusted_v4;    // forwarding.trusted_proxies
   std::vector<net::asio::ip::network_v6> trusted_v6;
   bool is_trusted_proxy(const net::asio::ip::address& peer) const;

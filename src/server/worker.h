@@ -12,6 +12,7 @@
 #include "net/asio.h"
 #include "net/deadline_list.h"
 #include "server/access_log.h"
+#include "server/introspector.h"
 #include "server/metrics.h"
 #include "server/runtime.h"
 #include "upstream/connection_pool.h"
@@ -46,6 +47,7 @@ class Worker {
   net::DeadlineList& sessions() { return sessions_; }
   WorkerMetrics& metrics() { return metrics_; }
   AccessLogBuffer& access_log() { return access_log_; }
+  Introspector& introspector() { return introspector_; }
   bool draining() const { return draining_; }
   unsigned id() const { return id_; }
   // A fresh request id: 32 hex digits, unique per process (worker id, random, counter).
@@ -80,6 +82,7 @@ class Worker {
   net::DeadlineList sessions_;
   WorkerMetrics metrics_;
   AccessLogBuffer access_log_;
+  Introspector introspector_{loop_};
   bool draining_ = false;
   bool stopped_ = false;
   SteadyTime drain_deadline_{};

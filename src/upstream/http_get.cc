@@ -9,6 +9,13 @@ namespace postern::upstream {
 
 net::awaitable<HttpGetResult> http_get(std::string url, std::shared_ptr<net::asio::ssl::context> tls,
                                        std::chrono::milliseconds timeout, size_t max_body) {
+  co_return co_await http_fetch("GET", std::move(url), "Accept: application/json\r\n", {}, std::move(tls), timeout,
+                                max_body);
+}
+
+net::awaitable<HttpGetResult> http_fetch(std::string method, std::string url, std::string extra_headers,
+                                         std::string body, std::shared_ptr<net::asio::ssl::context> tls,
+                                         std::chrono::milliseconds timeout, size_t max_body) {
   HttpGetResult res;
   bool https = url.starts_with("https://");
   if (!https && !url.starts_with("http://")) {
@@ -70,8 +77,11 @@ net::awaitable<HttpGetResult> http_get(std::string url, std::shared_ptr<net::asi
       co_return res;
     }
   }
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + authority +
-                    "\r\nAccept: application/json\r\nUser-Agent: postern\r\nConnection: close\r\n\r\n";
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + authority + "\r\n" + extra_headers +
+                    "User-Agent: postern\r\nConnection: close\r\n";
+  if (!body.empty()) req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n";
+  req += body;
   co_await t->write(net::asio::buffer(req), ec);
   std::string buf;
   char chunk[16384];

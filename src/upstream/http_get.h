@@ -23,4 +23,10 @@ struct HttpGetResult {
 net::awaitable<HttpGetResult> http_get(std::string url, std::shared_ptr<net::asio::ssl::context> tls,
                                        std::chrono::milliseconds timeout, size_t max_body = 1 << 20);
 
+// The same for any method: `extra_headers` are complete "Name: value\r\n" lines; a
+// non-empty `body` is sent with Content-Length.
+net::awaitable<HttpGetResult> http_fetch(std::string method, std::string url, std::string extra_headers,
+                                         std::string body, std::shared_ptr<net::asio::ssl::context> tls,
+                                         std::chrono::milliseconds timeout, size_t max_body = 1 << 20);
+
 }  // namespace postern::upstream

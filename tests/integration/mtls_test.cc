@@ -7,11 +7,15 @@ namespace {
 
 class Mtls : public GatewayTest {
  protected:
-  void start(const std::string& client_auth) {
+  void start(const std::string& client_auth, bool via_header = false, bool trust_proxy = true) {
     start_echo();
     GatewayOptions o;
     o.tls_listener = true;
     o.tls_client_auth = client_auth;
+    if (via_header) {
+      if (trust_proxy) o.forwarding = {"trusted_proxies: [127.0.0.1]"};
+      o.security = "  client_certificate_header: {name: X-WSO2-CLIENT-CERTIFICATE, ca_file: pki/ca.pem}\n";
+    }
     o.apis["certs.yaml"] =
         "openapi: 3.0.0\ninfo: {title: Certs, version: '1'}\nx-wso2-basePath: /certs\n"
         "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
@@ -65,6 +69,44 @@ TEST_F(Mtls, RequiredClientAuthRejectsHandshakeWithoutCertificate) {
   EXPECT_NE(r.exit_code, 0) << "the TLS handshake must fail without a client certificate";
   r = curl(with_cert(client_cert_, client_key_));
   EXPECT_EQ(r.output, "200") << r.output;
+}
+
+// Behind a TLS-terminating load balancer: the certificate arrives URL-encoded in a header,
+// honoured only from a trusted proxy and only when it verifies against the CA.
+class MtlsHeader : public Mtls {
+ protected:
+  std::optional<Response> get_with(const fs::path& cert) {
+    std::string pem = read_file(cert), enc;
+    for (unsigned char c : pem) {
+      if (std::isalnum(c)) enc.push_back(char(c));
+      else {
+        char b[4];
+        std::snprintf(b, sizeof b, "%%%02X", c);
+        enc += b;
+      }
+    }
+    return http_request(port(), "GET", "/certs/x", {{"X-WSO2-CLIENT-CERTIFICATE", enc}});
+  }
+};
+
+TEST_F(MtlsHeader, CertificateFromTrustedProxyHeader) {
+  ASSERT_NO_FATAL_FAILURE(start("none", true, true));
+  auto r = get_with(client_cert_);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = get_with(rogue_cert_);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401) << "a certificate from another CA was accepted";
+  r = http_request(port(), "GET", "/certs/x");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+}
+
+TEST_F(MtlsHeader, HeaderIgnoredFromUntrustedPeers) {
+  ASSERT_NO_FATAL_FAILURE(start("none", true, false));
+  auto r = get_with(client_cert_);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401) << "a client could forge the load balancer's header";
 }
 
 }  // namespace

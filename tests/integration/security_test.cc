@@ -63,6 +63,18 @@ class Security : public GatewayTest {
     return http_request(port(), method, path, h, method == "POST" ? "{}" : "");
   }
 
+  // The payload of a JWT, decoded independently of the gateway (openssl base64).
+  static Json payload_of(const std::string& jwt) {
+    std::string payload = jwt.substr(jwt.find('.') + 1);
+    payload = payload.substr(0, payload.find('.'));
+    for (char& c : payload) c = c == '-' ? '+' : c == '_' ? '/' : c;
+    while (payload.size() % 4) payload += '=';
+    auto dec = run_command("printf %s " + shell_quote(payload) + " | openssl base64 -d -A", 30, false);
+    auto json = Json::parse(dec.output);
+    EXPECT_TRUE(json) << "not a JWT payload: " << dec.output;
+    return json ? *json : Json{};
+  }
+
   static int code_of(const Response& r) {
     auto j = r.json();
     return j ? int((*j)["code"].num()) : -1;
@@ -179,15 +191,8 @@ TEST_F(Security, RevokedJtiRejectedAfterReload) {
   auto r = get("/shop/2.0/items", t);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
-  // Read the jti from the payload (base64url JSON) with openssl, then revoke it.
-  std::string payload = t.substr(t.find('.') + 1);
-  payload = payload.substr(0, payload.find('.'));
-  for (char& c : payload) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (payload.size() % 4) payload += '=';
-  auto dec = run_command("printf %s " + shell_quote(payload) + " | openssl base64 -d -A", 30, false);
-  auto jti = Json::parse(dec.output);
-  ASSERT_TRUE(jti) << dec.output;
-  std::string id = (*jti)["jti"].str();
+  // Read the jti from the payload, then revoke it.
+  std::string id = payload_of(t)["jti"].str();
   ASSERT_FALSE(id.empty());
   std::string yaml = gw->config_yaml();
   yaml += "  revoked_jtis: [\"" + id + "\"]\n";
@@ -207,14 +212,7 @@ TEST_F(Security, AdminRevocationRejectsACachedTokenAndSurvivesReload) {
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200);
   }
-  std::string payload = t.substr(t.find('.') + 1);
-  payload = payload.substr(0, payload.find('.'));
-  for (char& c : payload) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (payload.size() % 4) payload += '=';
-  auto dec = run_command("printf %s " + shell_quote(payload) + " | openssl base64 -d -A", 30, false);
-  auto claims = Json::parse(dec.output);
-  ASSERT_TRUE(claims) << dec.output;
-  std::string jti = (*claims)["jti"].str();
+  std::string jti = payload_of(t)["jti"].str();
   auto rv = http_request(gw->admin_port(), "POST", "/revoke?jti=" + jti);
   ASSERT_TRUE(rv);
   ASSERT_EQ(rv->status, 200) << rv->body;
@@ -248,17 +246,11 @@ TEST_F(Security, BackendJwtTellsTheBackendWhoCalled) {
   auto got = echo_header(echo_of(*r), "x-jwt-assertion");
   ASSERT_EQ(got.size(), 1u) << "exactly the gateway's assertion must reach the backend";
   ASSERT_NE(got[0], forged);
-  std::string payload = got[0].substr(got[0].find('.') + 1);
-  payload = payload.substr(0, payload.find('.'));
-  for (char& c : payload) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (payload.size() % 4) payload += '=';
-  auto dec = run_command("printf %s " + shell_quote(payload) + " | openssl base64 -d -A", 30, false);
-  auto claims = Json::parse(dec.output);
-  ASSERT_TRUE(claims) << dec.output;
-  EXPECT_EQ((*claims)["iss"].str(), "my-gateway");
-  EXPECT_EQ((*claims)["sub"].str(), "alice");
-  EXPECT_EQ((*claims)["http://wso2.org/claims/applicationname"].str(), "shopper");
-  EXPECT_EQ((*claims)["scope"].str(), "shop:read");
+  Json claims = payload_of(got[0]);
+  EXPECT_EQ(claims["iss"].str(), "my-gateway");
+  EXPECT_EQ(claims["sub"].str(), "alice");
+  EXPECT_EQ(claims["http://wso2.org/claims/applicationname"].str(), "shopper");
+  EXPECT_EQ(claims["scope"].str(), "shop:read");
   // An open route never forwards a client's forged assertion.
   r = http_request(port(), "GET", "/shop/2.0/public", {{"X-JWT-Assertion", forged}});
   ASSERT_TRUE(r);
