@@ -369,14 +369,16 @@ bool apply_requirements(Diagnostics& d, const YAML::Node& req, const SchemeMap& 
         continue;
       }
       switch (sc->second.kind) {
-        case SecurityScheme::Kind::kOAuth2:
+        case SecurityScheme::Kind::kOAuth2: {
           sec.oauth2 = true;
-          if (it->second.IsSequence()) {
-            for (const auto& scope : it->second) {
+          YAML::Node scopes = it->second;  // a copy: it-> yields a temporary proxy
+          if (scopes.IsSequence()) {
+            for (const auto& scope : scopes) {
               if (scope.IsScalar()) sec.scopes.push_back(scope.Scalar());
             }
           }
           break;
+        }
         case SecurityScheme::Kind::kApiKey:
           sec.api_keys.push_back({sc->second.in_query, sc->second.name});
           break;
