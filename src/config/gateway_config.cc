@@ -2,6 +2,10 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
 #include "config/address.h"
 #include "config/internal.h"
 #include "core/strings.h"
@@ -28,6 +32,8 @@ void require_file(Diagnostics& d, const Entry& e, const fs::path& abs, std::stri
   }
 }
 
+}  // namespace
+
 std::optional<SocketAddress> read_address(Diagnostics& d, const Entry& e, std::string_view what, bool passive) {
   auto text = read_string(d, e, what);
   if (!text) return std::nullopt;
@@ -43,6 +49,8 @@ std::optional<SocketAddress> read_address(Diagnostics& d, const Entry& e, std::s
   }
   return addrs.front();
 }
+
+namespace {
 
 void parse_listeners(Diagnostics& d, const Entry& e, const fs::path& project_abs, GatewayConfig& out) {
   if (!e.value.IsSequence() || e.value.size() == 0) {
@@ -184,7 +192,7 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& proje
   }
   MapReader m(d, root, "postern.yaml",
               std::vector<std::string_view>{"listeners", "admin", "workers", "apis", "limits", "access_log",
-                                            "upstream_tls", "forwarding", "security", "node_id"});
+                                            "upstream_tls", "forwarding", "security", "throttling", "node_id"});
   if (!m.ok()) return;
 
   if (const Entry* e = m.get("listeners")) {
@@ -194,8 +202,26 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& proje
   }
 
   if (const Entry* e = m.get("admin")) {
-    MapReader am(d, e->value, "admin", std::vector<std::string_view>{"address"});
+    MapReader am(d, e->value, "admin", std::vector<std::string_view>{"address", "token_env", "token_file"});
     if (am.ok()) {
+      if (const Entry* t = am.get("token_env")) {
+        if (auto s = read_string(d, *t, "admin.token_env")) {
+          const char* v = std::getenv(s->c_str());
+          if (v == nullptr || std::string_view(v).size() < 16)
+            d.error(t->value, "environment variable '" + *s + "' (the admin token) must be set to at least 16 characters");
+          else out.admin_token = v;
+        }
+      }
+      if (const Entry* t = am.get("token_file")) {
+        if (auto s = read_string(d, *t, "admin.token_file")) {
+          std::ifstream in(resolve_path(project_abs, *s), std::ios::binary);
+          std::string tok((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+          while (!tok.empty() && (tok.back() == '\n' || tok.back() == '\r')) tok.pop_back();
+          if (!in.good() && tok.empty()) d.error(t->value, "admin token file '" + *s + "' cannot be read");
+          else if (tok.size() < 16) d.error(t->value, "the admin token in '" + *s + "' must be at least 16 characters");
+          else out.admin_token = tok;
+        }
+      }
       if (const Entry* a = am.get("address")) {
         if (auto addr = read_address(d, *a, "admin.address", true)) {
           out.admin = *addr;
@@ -237,6 +263,8 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& proje
 
   if (const Entry* e = m.get("limits")) parse_limits(d, *e, out.limits);
   if (const Entry* e = m.get("security")) parse_security(d, *e, project_abs, out.security);
+  add_builtin_tiers(out.throttling);
+  if (const Entry* e = m.get("throttling")) parse_throttling(d, *e, project_abs, out.throttling);
 
   if (const Entry* e = m.get("access_log")) {
     MapReader am(d, e->value, "access_log", std::vector<std::string_view>{"enabled", "path"});

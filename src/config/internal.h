@@ -20,6 +20,14 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const std::filesystem
 void parse_security(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs,
                     SecurityConfig& out);
 
+// Parses postern.yaml's `throttling:` section (tiers override the built-in ones).
+void parse_throttling(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs,
+                      ThrottlingConfig& out);
+// The WSO2 default policies (policies.yaml of Microgateway 3.2) plus Unlimited.
+void add_builtin_tiers(ThrottlingConfig& out);
+// A "host:port" value resolved now; reports and returns nullopt when it is not one.
+std::optional<SocketAddress> read_address(Diagnostics& d, const Entry& e, std::string_view what, bool passive);
+
 // A route of one OpenAPI document before ids are assigned.
 struct PendingRoute {
   router::Method method;
@@ -31,10 +39,14 @@ struct PendingRoute {
   std::shared_ptr<const RouteSecurity> security;
   std::string source;  // file:line:col
   YAML::Mark mark;
+  std::string tier;     // x-*-throttling-tier of the operation or path item ("" = none)
+  YAML::Mark tier_mark;
 };
 
 struct ParsedApi {
   std::unique_ptr<Api> api;
+  std::string tier;  // x-*-throttling-tier at the root ("" = none)
+  YAML::Mark tier_mark;
   std::vector<PendingRoute> routes;
 };
 

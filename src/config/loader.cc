@@ -131,9 +131,26 @@ LoadResult load_project(const fs::path& project_dir) {
     return result;
   }
 
+  // Tiers named in the APIs must exist: WSO2 finds out at run time (900809); we refuse to load.
+  const TierMap& tiers = snap->gateway.throttling.resource;
+  auto resolve_tier = [&](const std::string& display, const std::string& name,
+                          const YAML::Mark& mark) -> const ThrottleTier* {
+    if (name.empty()) return nullptr;
+    auto it = tiers.find(name);
+    if (it != tiers.end()) return &it->second;
+    std::vector<std::string_view> names;
+    for (const auto& [n, t] : tiers) names.push_back(n);
+    std::string known;
+    for (auto n : names) known += (known.empty() ? "" : ", ") + std::string(n);
+    Diagnostics fd(diags, display);
+    fd.error(mark, "throttling tier '" + name + "' does not exist" + detail::did_you_mean(detail::suggest(name, names)) +
+                       "; declare it under throttling.tiers.resource in postern.yaml (known: " + known + ")");
+    return nullptr;
+  };
   for (FileApi& fa : parsed) {
     if (!fa.parsed.api) continue;
     Api* api = fa.parsed.api.get();
+    api->tier = resolve_tier(fa.display, fa.parsed.tier, fa.parsed.tier_mark);
     snap->apis.push_back(std::move(fa.parsed.api));
     for (auto& pr : fa.parsed.routes) {
       Route r;
@@ -147,6 +164,7 @@ LoadResult load_project(const fs::path& project_dir) {
       r.sandbox = std::move(pr.sandbox);
       r.security = std::move(pr.security);
       r.source = std::move(pr.source);
+      r.resource_tier = resolve_tier(fa.display, pr.tier, pr.tier_mark);
       if (Status s = snap->route_table.add(r.method, r.full_template, r.id); !s) {
         Diagnostics fd(diags, fa.display);
         fd.error(pr.mark, s.message());

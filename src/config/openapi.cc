@@ -505,6 +505,26 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
     return read_bool(d, e->entry, e->written);
   };
   std::optional<bool> api_disabled = read_flag(ext, "disable-security");
+  // x-*-throttling-tier (APIM's x-throttling-tier too); resolved against the tiers by the
+  // loader, which knows postern.yaml.
+  auto read_tier = [&](const Extensions& x, const MapReader& raw, std::string& name, YAML::Mark& mark) {
+    const Entry* e = nullptr;
+    std::string written;
+    if (const Ext* t = find(x, "throttling-tier")) {
+      e = &t->entry;
+      written = t->written;
+    } else if (const Entry* t2 = raw.get("x-throttling-tier")) {
+      e = t2;
+      written = "x-throttling-tier";
+    }
+    if (e == nullptr) return;
+    if (auto v = read_string(d, *e, written)) {
+      if (v->empty()) d.error(e->value, "'" + written + "' must name a tier, e.g. 10kPerMin");
+      name = *v;
+      mark = e->value.Mark();
+    }
+  };
+  read_tier(ext, m, out.tier, out.tier_mark);
   std::string mutual_ssl;
   if (const Ext* e = find(ext, "mutual-ssl")) {
     if (auto v = read_string(d, e->entry, e->written)) {
@@ -611,6 +631,8 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
         r.sandbox = sbx.group;
         r.mark = op.key.Mark();
         r.source = d.location(r.mark);
+        read_tier(oext, om, r.tier, r.tier_mark);
+        if (r.tier.empty()) read_tier(pext, item, r.tier, r.tier_mark);
         out.routes.push_back(std::move(r));
       }
     }

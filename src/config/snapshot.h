@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,7 @@ struct EndpointGroup {
 };
 
 struct Api;
+struct ThrottleTier;
 
 // How a route lets callers in. Built from OpenAPI `security` requirements,
 // `components.securitySchemes` and the x-wso2-/x-postern- security extensions. Secure by
@@ -102,6 +104,9 @@ struct Route {
   std::shared_ptr<const EndpointGroup> production;  // resource level wins over API level
   std::shared_ptr<const EndpointGroup> sandbox;     // may be null
   std::shared_ptr<const RouteSecurity> security;    // never null
+  // x-wso2-throttling-tier on the operation (or its path item); null when none. Ignored
+  // when the API has a tier of its own (WSO2: the API level overrides the resource level).
+  const ThrottleTier* resource_tier = nullptr;
   std::string source;  // "apis/petstore.yaml:23:5" (where the operation is declared)
 };
 
@@ -111,6 +116,7 @@ struct Api {
   std::string base_path;  // resolved ({version} substituted); "/" -> ""; never ends with '/'
   std::filesystem::path file;
   std::vector<uint32_t> route_ids;
+  const ThrottleTier* tier = nullptr;  // x-wso2-throttling-tier at the root; null when none
 };
 
 struct Limits {
@@ -228,10 +234,65 @@ struct SecurityConfig {
   std::vector<std::string> revoked_jtis;      // rejected even when cached
 };
 
+// A throttling policy (WSO2 "tier"): a quota of requests and/or bytes per window. Windows are
+// fixed and aligned to multiples of `unit_ms` since the Unix epoch, so every worker and every
+// node agrees on when one starts (docs/throttling.md says why).
+struct ThrottleTier {
+  std::string name;
+  bool unlimited = false;   // WSO2 "Unlimited": never checked
+  uint64_t requests = 0;    // per window; 0 = no request quota
+  uint64_t bytes = 0;       // per window (bandwidth tier); 0 = no byte quota
+  int64_t unit_ms = 60'000; // window length
+  uint64_t burst = 0;       // at most this many requests per second as well (WSO2 burst control); 0 = off
+  // Per-consumer keys: the level's usual key gets this value appended, so every client IP,
+  // header value or claim value has a quota of its own.
+  enum class KeyBy : uint8_t { kDefault, kClientIp, kHeader, kClaim };
+  KeyBy key_by = KeyBy::kDefault;
+  std::string key_name;     // header name (lower-case) or claim name
+  bool fail_closed = false; // distributed mode with Redis unreachable: 503 instead of local-only limits
+  bool builtin = false;
+  std::string source;       // "postern.yaml:L:C", or "built in"
+};
+using TierMap = std::map<std::string, ThrottleTier, std::less<>>;
+
+// A blocking condition (WSO2 "blocking conditions"): matching requests get 403 / 900805.
+struct BlockCondition {
+  enum class Type : uint8_t { kIp, kApi, kApplication, kUser };
+  Type type = Type::kIp;
+  std::string value;  // CIDR or address; "Name:version" or "Name"; application id or name; user (sub)
+  std::string source;
+};
+
+struct RedisConfig {
+  SocketAddress address;           // resolved at load
+  std::string address_text;        // as written
+  std::string password;            // from an env var or a file, never inline
+  unsigned database = 0;
+  std::string key_prefix = "postern";
+  Millis sync_interval{100};       // push local counts at least this often
+  uint64_t batch = 100;            // most requests one node admits per key between syncs
+  Millis timeout{500};             // connect/command timeout; past it Redis counts as down
+};
+
+struct ThrottlingConfig {
+  TierMap resource;      // API- and resource-level tiers (WSO2 resourcePolicies)
+  TierMap application;   // application tiers (the token's application.tier)
+  TierMap subscription;  // subscription tiers (subscribedAPIs[].subscriptionTier)
+  std::string unauthenticated_tier = "Unauthenticated";  // open resources, keyed by client IP
+  std::string default_subscription_tier;  // tokens without a tier; "" = not limited at that level
+  bool distributed = false;               // mode: redis
+  RedisConfig redis;
+  uint64_t memory_bytes = 64ull << 20;    // bound on the counters' memory
+  bool rate_limit_headers = true;         // RateLimit-* on limited responses
+  std::vector<BlockCondition> blocks;
+  std::string source;                     // of the `throttling:` section ("" when absent)
+};
+
 struct GatewayConfig {
   std::vector<Listener> listeners;
   std::optional<SocketAddress> admin;  // no admin listener when absent
   std::string admin_address_text;
+  std::string admin_token;             // bearer token for admin calls (from an env var or file)
   unsigned workers = 0;                // 0 = one per core ("auto")
   std::filesystem::path apis_dir;      // absolute
   Limits limits;
@@ -239,6 +300,7 @@ struct GatewayConfig {
   UpstreamTls upstream_tls;
   ForwardingPolicy forwarding;
   SecurityConfig security;
+  ThrottlingConfig throttling;
   std::string node_id;  // gateway node id (hostname by default)
 };
 

@@ -11,6 +11,7 @@
 
 #include "config/snapshot.h"
 #include "http/head_parser.h"
+#include "throttle/block_list.h"
 
 namespace postern::filters {
 
@@ -41,6 +42,13 @@ struct Identity {
   // WSO2 API-key tokens: `allowedAPIs` (checked when present).
   bool has_allowed_apis = false;
   std::vector<Subscription> allowed_apis;
+  // Claims the configuration asked for by name (throttling `key: claim:NAME`), as text.
+  std::vector<std::pair<std::string, std::string>> claims;
+  const std::string* claim(std::string_view name) const {
+    for (const auto& [n, v] : claims)
+      if (n == name) return &v;
+    return nullptr;
+  }
 };
 
 // A reply the gateway sends instead of forwarding. `reason` is short and stable (access
@@ -54,12 +62,24 @@ struct Rejection {
   std::string_view reason;
 };
 
+// A byte quota to charge once the response is done (bandwidth tiers).
+struct ByteCharge {
+  std::string key;
+  const config::ThrottleTier* tier = nullptr;
+};
+
 struct RequestContext {
   const http::RequestHead& request;
   std::string_view path;          // normalized
   const config::Route& route;
   unsigned worker_id = 0;
   int64_t now_unix = 0;           // seconds
+  int64_t now_ms = 0;             // Unix milliseconds
+  std::string_view client_ip;
+  // Headers for the client's response whatever it is (RateLimit-*); "Name: value\r\n" lines.
+  std::string* response_headers = nullptr;
+  std::vector<ByteCharge>* byte_charges = nullptr;
+  const throttle::BlockList* block_list = nullptr;  // the worker's current one
   std::string_view client_cert_subject;  // verified TLS client certificate's subject DN, or empty
   std::shared_ptr<const Identity> identity;  // set by an authentication filter
   std::string_view subscription_tier;  // of the subscription that let the call in

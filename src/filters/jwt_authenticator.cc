@@ -23,8 +23,10 @@ bool read_file(const std::filesystem::path& p, std::string& out) {
 }  // namespace
 
 std::shared_ptr<JwtAuthenticator> JwtAuthenticator::build(const config::SecurityConfig& security,
-                                                          unsigned workers, std::string& error) {
+                                                          unsigned workers, std::string& error,
+                                                          std::vector<std::string> capture_claims) {
   auto auth = std::make_shared<JwtAuthenticator>();
+  auth->capture_claims_ = std::move(capture_claims);
   for (const auto& cfg : security.issuers) {
     auto owned = std::make_unique<Issuer>();
     Issuer& iss = *owned;
@@ -157,6 +159,9 @@ JwtAuthenticator::Result JwtAuthenticator::authenticate(std::string_view token, 
     made->expires_at = c.exp.value_or(0);
     made->validate_subscription = iss->validate_subscription;
     for (const auto& s : c.subscribed_apis) made->subscriptions.push_back({s.name, s.version, s.subscription_tier});
+    for (const auto& name : capture_claims_) {
+      if (auto v = c.claim_as_string(name)) made->claims.emplace_back(name, std::move(*v));
+    }
     made->has_allowed_apis = c.has_allowed_apis;
     for (const auto& a : c.allowed_apis) made->allowed_apis.push_back({a.name, a.version, ""});
     id = made;

@@ -20,8 +20,10 @@ class JwtAuthenticator {
  public:
   // Loads every issuer's keys (PEM, JWKS file, HMAC secret). Fails with a message naming
   // the issuer and its postern.yaml location when a key cannot be used.
+  // `capture_claims`: claims copied into Identity::claims (throttling keys by claim).
   static std::shared_ptr<JwtAuthenticator> build(const config::SecurityConfig& security, unsigned workers,
-                                                 std::string& error);
+                                                 std::string& error,
+                                                 std::vector<std::string> capture_claims = {});
 
   enum class Outcome : uint8_t {
     kOk,
@@ -77,6 +79,7 @@ class JwtAuthenticator {
   // worker's thread.
   mutable std::vector<std::unique_ptr<TokenCache>> caches_;
   mutable std::vector<std::unordered_set<std::string>> runtime_revoked_;
+  std::vector<std::string> capture_claims_;
 };
 
 }  // namespace postern::filters

@@ -28,6 +28,9 @@ const char* local_reason_name(LocalReason r) {
     case LocalReason::kNotImplemented: return "not_implemented";
     case LocalReason::kUnauthorized: return "unauthorized";
     case LocalReason::kForbidden: return "forbidden";
+    case LocalReason::kThrottled: return "throttled";
+    case LocalReason::kBlocked: return "blocked";
+    case LocalReason::kUnavailable: return "unavailable";
     case LocalReason::kCount: break;
   }
   return "unknown";

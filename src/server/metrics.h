@@ -48,6 +48,9 @@ enum class LocalReason : uint8_t {
   kNotImplemented,   // 501 (upgrade, unknown method)
   kUnauthorized,     // 401: missing, invalid or expired credentials
   kForbidden,        // 403: scope, subscription
+  kThrottled,        // 429: a quota is used up
+  kBlocked,          // 403 / 900805: a blocking condition
+  kUnavailable,      // 503: key manager or fail-closed rate-limit store unreachable
   kCount
 };
 const char* local_reason_name(LocalReason r);

@@ -178,6 +178,15 @@ void ProxySession::finish_request(int status, std::string_view reason) {
   m.route(slot).by_status_class[size_t(cls)].add();
   uint64_t us = micros_since(started_);
   m.observe_latency(us);
+  if (!byte_charges_.empty() && runtime_->throttle_store) {
+    // Bandwidth quotas count what crossed the gateway for this call, both ways.
+    int64_t now_ms = SystemClock::instance().unix_micros() / 1000;
+    for (const auto& c : byte_charges_) {
+      throttle::Quota q{c.tier->bytes, c.tier->unit_ms, c.tier->fail_closed};
+      runtime_->throttle_store->charge(c.key, q, bytes_in_ + bytes_out_, now_ms);
+    }
+    byte_charges_.clear();
+  }
   auto& log = worker_.access_log();
   if (log.enabled()) {
     AccessLogEntry e;
@@ -224,6 +233,8 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   strip_query_param_ = {};
   add_header_name_ = {};
   endpoint_text_ = "";
+  response_headers_.clear();
+  byte_charges_.clear();
   upstream_us_ = bytes_in_ = bytes_out_ = 0;
   started_ = now();
   if (end_ > 0) arm_for(Phase::kReadHead, limits.header_timeout);
@@ -322,6 +333,20 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   }
   route_ = &runtime_->routes[match_.route_id];
 
+  // Blocking conditions on the caller's address and the API come before authentication:
+  // a blocked client costs no signature check.
+  const throttle::BlockList* blocks = worker_.block_list();
+  if (blocks != nullptr && !blocks->empty()) {
+    const config::Api& api = *route_->route->api;
+    bool ip = blocks->blocks_ip(client_ip_);
+    if (ip || blocks->blocks_api(api.name, api.version)) {
+      co_return co_await local_reply(403, 900805, "Message blocked",
+                                     ip ? "You have been blocked from accessing the resource (IP address)"
+                                        : "You have been blocked from accessing the resource (API)",
+                                     LocalReason::kBlocked, true, {}, ip ? "blocked_ip" : "blocked_api");
+    }
+  }
+
   // A client's copy of the backend-JWT header is never forwarded, even on open routes: a
   // backend that trusts the header must only ever see the gateway's.
   if (runtime_->backend_jwt) {
@@ -331,8 +356,12 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   // Request filters (authentication …), in order; the first rejection answers.
   const RuntimeGroup* group = route_->production.get();
   if (!route_->filters.empty()) {
-    filters::RequestContext fctx{req_, path_, *route_->route, worker_.id(),
-                                 SystemClock::instance().unix_micros() / 1'000'000};
+    const int64_t now_us = SystemClock::instance().unix_micros();
+    filters::RequestContext fctx{req_, path_, *route_->route, worker_.id(), now_us / 1'000'000, now_us / 1'000};
+    fctx.client_ip = client_ip_;
+    fctx.response_headers = &response_headers_;
+    fctx.byte_charges = &byte_charges_;
+    fctx.block_list = blocks;
     fctx.client_cert_subject = client_cert_subject_;
     // Behind a TLS-terminating load balancer: the certificate it forwards, only from a
     // trusted proxy, only for APIs that use mutual TLS, verified like a handshake's.
@@ -359,7 +388,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
         if (res.kind == K::kUnavailable) {
           co_return co_await local_reply(503, 503, "Service Unavailable",
                                          "the key manager could not validate the access token; retry later",
-                                         LocalReason::kUnauthorized, true, "Retry-After: 5\r\n", res.reason);
+                                         LocalReason::kUnavailable, true, "Retry-After: 5\r\n", res.reason);
         }
         if (res.kind == K::kExpired) {
           co_return co_await local_reply(401, 900903, "Expired Credentials", "The access token has expired",
@@ -377,9 +406,13 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
         d = f->on_identity(fctx, res.identity, rej);
       }
       if (d == filters::Decision::kReject) {
-        co_return co_await local_reply(rej.status, rej.code, rej.message, rej.description,
-                                       rej.status == 403 ? LocalReason::kForbidden : LocalReason::kUnauthorized,
-                                       true, rej.extra_headers, rej.reason);
+        LocalReason why = rej.status == 429                        ? LocalReason::kThrottled
+                          : rej.status == 503                      ? LocalReason::kUnavailable
+                          : rej.status == 403 && rej.code == 900805 ? LocalReason::kBlocked
+                          : rej.status == 403                      ? LocalReason::kForbidden
+                                                                   : LocalReason::kUnauthorized;
+        co_return co_await local_reply(rej.status, rej.code, rej.message, rej.description, why, true,
+                                       rej.extra_headers, rej.reason);
       }
     }
     identity_ = std::move(fctx.identity);
@@ -902,6 +935,7 @@ void ProxySession::build_response_head(const http::ResponseHead& resp, bool chun
     out_ += request_id_;
     out_ += "\r\n";
   }
+  out_ += response_headers_;
   if (!keep_alive) out_ += "Connection: close\r\n";
   else if (req_.version_minor == 0) out_ += "Connection: keep-alive\r\n";
   out_ += "\r\n";

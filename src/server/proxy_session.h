@@ -103,6 +103,8 @@ class ProxySession final : public net::DeadlineEntry {
   std::string_view add_header_name_;    // a header the gateway sets (backend JWT), lower-case
   std::string add_header_value_;        // owned: the filter's copy may be gone after a suspension
   const char* endpoint_text_ = "";
+  std::string response_headers_;  // added to the client's response (RateLimit-*)
+  std::vector<filters::ByteCharge> byte_charges_;  // bandwidth quotas to charge when done
   SteadyTime started_{};
   SteadyTime upstream_started_{};
   uint64_t upstream_us_ = 0;

@@ -1,6 +1,9 @@
 #include "server/runtime.h"
 
+#include <algorithm>
 #include <unordered_map>
+
+#include "filters/throttle_filter.h"
 
 #include "net/tls_context.h"
 #include "server/metrics.h"
@@ -24,7 +27,8 @@ bool Runtime::is_trusted_proxy(const net::asio::ip::address& peer) const {
 
 std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snapshot> snapshot,
                                              MetricsRegistry& registry, uint64_t generation,
-                                             unsigned workers, std::string& error) {
+                                             unsigned workers, std::string& error,
+                                             std::shared_ptr<throttle::CounterStore> throttle_store) {
   auto rt = std::make_shared<Runtime>();
   rt->config = snapshot;
   rt->generation = generation;
@@ -61,7 +65,16 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
       return nullptr;
     }
   }
-  rt->jwt = filters::JwtAuthenticator::build(gw.security, workers, error);
+  rt->throttle_store = std::move(throttle_store);
+  std::vector<std::string> claims;  // throttling keys by claim need them on the identity
+  for (const auto* tiers : {&gw.throttling.resource, &gw.throttling.application, &gw.throttling.subscription}) {
+    for (const auto& [name, t] : *tiers) {
+      if (t.key_by == config::ThrottleTier::KeyBy::kClaim &&
+          std::find(claims.begin(), claims.end(), t.key_name) == claims.end())
+        claims.push_back(t.key_name);
+    }
+  }
+  rt->jwt = filters::JwtAuthenticator::build(gw.security, workers, error, std::move(claims));
   if (!rt->jwt) return nullptr;
   rt->credentials = std::make_shared<const filters::StaticCredentials>(gw.security, workers);
   if (!gw.security.client_cert_header.header.empty()) {
@@ -130,7 +143,14 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
                                                                  gw.security.remove_credential_header,
                                                                  r.sandbox != nullptr,
                                                                  gw.security.key_manager.enabled));
-      if (rt->backend_jwt) rr.filters.push_back(std::make_shared<filters::BackendJwtFilter>(rt->backend_jwt));
+    }
+    // Throttling after authentication (its keys need the caller), before the backend JWT is
+    // signed (a refused call needs none).
+    if (rt->throttle_store) {
+      rr.filters.push_back(std::make_shared<filters::ThrottleFilter>(rt->throttle_store, gw.throttling, r));
+    }
+    if (r.security && !r.security->disabled && rt->backend_jwt) {
+      rr.filters.push_back(std::make_shared<filters::BackendJwtFilter>(rt->backend_jwt));
     }
     std::string api = r.api ? r.api->name + ":" + r.api->version : "";
     rr.metrics_slot = registry.slot_for(api, r.method_text + " " + r.full_template);

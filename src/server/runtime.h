@@ -13,6 +13,7 @@
 #include "filters/backend_jwt.h"
 #include "filters/jwt_authenticator.h"
 #include "filters/static_credentials.h"
+#include "throttle/counter_store.h"
 #include "net/asio.h"
 #include "upstream/connection_pool.h"
 
@@ -49,6 +50,7 @@ struct Runtime {
   std::shared_ptr<const filters::StaticCredentials> credentials;  // Basic users, static API keys
   std::shared_ptr<const filters::BackendJwtSigner> backend_jwt;   // null unless enabled
   std::shared_ptr<const net::ClientCertVerifier> client_cert_header;  // null unless configured
+  std::shared_ptr<throttle::CounterStore> throttle_store;  // outlives reloads (ThrottlingState)
   std::vector<net::asio::ip::network_v4> trusted_v4;    // forwarding.trusted_proxies
   std::vector<net::asio::ip::network_v6> trusted_v6;
   bool is_trusted_proxy(const net::asio::ip::address& peer) const;
@@ -59,6 +61,7 @@ struct Runtime {
 // `workers` sizes the per-worker caches (verified tokens).
 std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snapshot> snapshot,
                                              MetricsRegistry& registry, uint64_t generation,
-                                             unsigned workers, std::string& error);
+                                             unsigned workers, std::string& error,
+                                             std::shared_ptr<throttle::CounterStore> throttle_store);
 
 }  // namespace postern::server

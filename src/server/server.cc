@@ -44,13 +44,16 @@ int Server::run() {
     }
   }
   std::string error;
-  runtime_ = build_runtime(loaded.snapshot, registry_, ++generation_, n, error);
+  auto store = throttling_.store_for(gw.throttling);
+  runtime_ = build_runtime(loaded.snapshot, registry_, ++generation_, n, error, store);
   if (!runtime_) {
     log::error("{}", error);
     return 1;
   }
+  throttling_.apply(gw.throttling, store);
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, main_loop_, access_log_));
+    workers_.back()->set_blocker(&throttling_.blocker());
   }
   std::vector<WorkerMetrics*> metrics;
   for (auto& w : workers_) metrics.push_back(&w->metrics());
@@ -88,6 +91,7 @@ int Server::run() {
     // A second signal during the drain is ignored: the drain deadline bounds it.
   };
   signals.async_wait(on_signal);
+  schedule_sweep();
   ready_ = true;
   std::string addrs;
   for (size_t i = 0; i < gw.listeners.size(); ++i) {
@@ -101,6 +105,7 @@ int Server::run() {
   // The main loop ends when the drain is complete: workers stop their loops, then we stop ours.
   main_loop_.run();
   for (auto& w : workers_) w->join();
+  throttling_.stop();
   if (admin) admin->close();
   log::info("postern: stopped");
   return 0;
@@ -110,6 +115,7 @@ void Server::drain() {
   if (draining_) return;
   draining_ = true;
   if (jwks_) jwks_->stop();
+  if (sweep_timer_) sweep_timer_->cancel();
   Millis timeout = runtime_->config->gateway.limits.drain_timeout;
   for (auto& w : workers_) w->begin_drain(timeout);
   // Join the workers off the main loop so access-log writes posted to it still run.
@@ -132,7 +138,8 @@ bool Server::reload(std::vector<std::string>& errors) {
     return false;
   }
   std::string error;
-  auto rt = build_runtime(loaded.snapshot, registry_, generation_ + 1, unsigned(workers_.size()), error);
+  auto store = throttling_.store_for(loaded.snapshot->gateway.throttling);
+  auto rt = build_runtime(loaded.snapshot, registry_, generation_ + 1, unsigned(workers_.size()), error, store);
   if (!rt) {
     ++reload_failures_;
     errors.push_back(error);
@@ -155,6 +162,7 @@ bool Server::reload(std::vector<std::string>& errors) {
   if (jwks_) jwks_->stop();
   jwks_ = JwksFetchers::start(main_loop_, rt->jwt, rt->config->gateway.security, rt->client_tls);
   for (auto& w : workers_) w->publish(rt);
+  throttling_.apply(rt->config->gateway.throttling, store);
   log::info("reloaded configuration (generation {}): {} APIs, {} routes", generation_,
             rt->config->apis.size(), rt->config->routes.size());
   return true;
@@ -177,7 +185,48 @@ std::string Server::metrics_text() const {
     g.active_connections += w->active_connections();
     g.idle_upstream_connections += w->idle_upstream();
   }
-  return render_prometheus(registry_, ms, g, generation_, reload_failures_);
+  std::string out = render_prometheus(registry_, ms, g, generation_, reload_failures_);
+  throttling_.append_metrics(out);
+  return out;
+}
+
+void Server::schedule_sweep() {
+  // Idle throttling keys are reclaimed a few shards at a time, so no sweep holds a shard long.
+  if (!sweep_timer_) sweep_timer_ = std::make_unique<net::asio::steady_timer>(main_loop_);
+  sweep_timer_->expires_after(std::chrono::milliseconds(250));
+  sweep_timer_->async_wait([this](const net::error_code& ec) {
+    if (ec || draining_) return;
+    throttling_.sweep(SystemClock::instance().unix_micros() / 1000);
+    schedule_sweep();
+  });
+}
+
+std::string Server::admin_throttle_tiers() const {
+  return ThrottlingState::tiers_json(runtime_->config->gateway.throttling);
+}
+
+std::string Server::admin_throttle_counter(std::string_view key) const { return throttling_.counter_json(key); }
+
+std::string Server::admin_blocks() const { return throttling_.blocks_json(); }
+
+uint64_t Server::admin_add_block(std::string_view type, std::string_view value, std::string& error) {
+  throttle::BlockRule r;
+  if (!throttle::parse_block_type(type, r.type)) {
+    error = "type must be ip, api, application or user";
+    return 0;
+  }
+  r.value = std::string(value);
+  error = throttle::validate_block_rule(r);
+  if (!error.empty()) return 0;
+  uint64_t id = throttling_.blocker().add(std::move(r));
+  log::info("blocking condition {} added through the admin API: {} {}", id, type, value);
+  return id;
+}
+
+bool Server::admin_remove_block(uint64_t id) {
+  bool ok = throttling_.blocker().remove(id);
+  if (ok) log::info("blocking condition {} removed through the admin API", id);
+  return ok;
 }
 
 std::string Server::config_summary_json() const {

@@ -15,6 +15,7 @@
 #include "server/jwks_fetcher.h"
 #include "server/metrics.h"
 #include "server/runtime.h"
+#include "server/throttling_state.h"
 #include "server/worker.h"
 
 namespace postern::server {
@@ -50,6 +51,12 @@ class Server final : public admin::AdminBackend {
   std::string admin_config_json() const override { return config_summary_json(); }
   bool admin_reload(std::vector<std::string>& errors) override { return reload(errors); }
   void admin_revoke(const std::string& jti) override;
+  std::string admin_token() const override { return runtime_->config->gateway.admin_token; }
+  std::string admin_throttle_tiers() const override;
+  std::string admin_throttle_counter(std::string_view key) const override;
+  std::string admin_blocks() const override;
+  uint64_t admin_add_block(std::string_view type, std::string_view value, std::string& error) override;
+  bool admin_remove_block(uint64_t id) override;
 
  private:
   ServerOptions options_;
@@ -60,6 +67,9 @@ class Server final : public admin::AdminBackend {
   std::shared_ptr<AccessLogWriter> access_log_;
   std::shared_ptr<JwksFetchers> jwks_;  // for the runtime in force
   std::vector<std::string> revoked_;     // jtis revoked through the admin API
+  ThrottlingState throttling_;
+  std::unique_ptr<net::asio::steady_timer> sweep_timer_;
+  void schedule_sweep();
   uint64_t generation_ = 0;
   uint64_t reload_failures_ = 0;
   bool ready_ = false;

@@ -13,6 +13,7 @@
 #include "net/deadline_list.h"
 #include "server/access_log.h"
 #include "server/introspector.h"
+#include "throttle/block_list.h"
 #include "server/metrics.h"
 #include "server/runtime.h"
 #include "upstream/connection_pool.h"
@@ -57,6 +58,18 @@ class Worker {
   void give_buffer(std::unique_ptr<char[]> b);
   void session_closed();
   uint64_t next_round_robin() { return round_robin_++; }
+  // The blocking conditions in force; picks up a new list when the admin API changed it.
+  const throttle::BlockList* block_list() {
+    if (blocker_ == nullptr) return nullptr;
+    uint64_t v = blocker_->version();
+    if (v != block_version_) {
+      block_list_ = blocker_->current();
+      block_version_ = v;
+    }
+    return block_list_.get();
+  }
+  // Main thread, before start().
+  void set_blocker(const throttle::Blocker* blocker) { blocker_ = blocker; }
 
   // --- any thread ---
   const WorkerMetrics& metrics_view() const { return metrics_; }
@@ -93,6 +106,9 @@ class Worker {
   uint64_t request_counter_ = 0;
   uint64_t round_robin_ = 0;
   uint64_t request_id_salt_ = 0;
+  const throttle::Blocker* blocker_ = nullptr;
+  std::shared_ptr<const throttle::BlockList> block_list_;
+  uint64_t block_version_ = 0;
 };
 
 }  // namespace postern::server

@@ -901,7 +901,7 @@ std::string Gateway::config_yaml() const {
          (options_.tls_client_auth.empty() ? std::string()
                                            : ", client_ca: pki/ca.pem, client_auth: " + options_.tls_client_auth) +
          "}}\n";
-  y += "admin: {address: \"127.0.0.1:" + std::to_string(admin_port_) + "\"}\n";
+  y += "admin: {address: \"127.0.0.1:" + std::to_string(admin_port_) + "\"" + options_.admin_extra + "}\n";
   y += "workers: " + options_.workers + "\n";
   y += "apis: apis/\n";
   if (!options_.limits.empty()) {
@@ -915,6 +915,7 @@ std::string Gateway::config_yaml() const {
   if (!options_.upstream_tls.empty()) y += "upstream_tls: " + options_.upstream_tls + "\n";
   if (!options_.access_log.empty()) y += "access_log: " + options_.access_log + "\n";
   if (!options_.security.empty()) y += "security:\n" + options_.security;
+  if (!options_.throttling.empty()) y += "throttling:\n" + options_.throttling;
   return y;
 }
 

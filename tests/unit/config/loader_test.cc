@@ -304,7 +304,7 @@ TEST_F(ProjectTest, BothPrefixesMeanTheSame) {
 info: {title: A, version: 2.1.0}
 x-postern-basePath: /a/{version}
 x-postern-production-endpoints: {urls: ["http://127.0.0.1:8081"]}
-x-postern-throttling-tier: Gold
+x-postern-throttling-tier: 10kPerMin
 paths:
   /x:
     get:
