@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
   token->add_option("--app-id", token_options.app_id, "application.id")->capture_default_str();
   token->add_option("--app-name", token_options.app_name, "application.name")->capture_default_str();
   token->add_option("--app-tier", token_options.app_tier, "application.tier")->capture_default_str();
+  token->add_option("--claim", token_options.extra_claims,
+                    "Extra string claim NAME=VALUE (repeatable), e.g. --claim org=acme");
   token->add_option("--keytype", token_options.keytype, "PRODUCTION or SANDBOX")->capture_default_str();
   token->add_option("--client-id", token_options.consumer_key, "azp / consumerKey claims")->capture_default_str();
 

@@ -126,6 +126,23 @@ int run_token(const TokenOptions& o) {
     }
     json += "]";
   }
+  for (const auto& c : o.extra_claims) {
+    size_t eq = c.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "postern token: --claim needs NAME=VALUE (got '%s')\n", c.c_str());
+      return 2;
+    }
+    std::string name = c.substr(0, eq);
+    if (json.find("\"" + name + "\":") != std::string::npos) {
+      std::fprintf(stderr, "postern token: --claim %s would repeat a claim the token already has\n", name.c_str());
+      return 2;
+    }
+    std::string escaped;
+    append_json_escaped(escaped, name);
+    json += ",\"" + escaped + "\":\"";
+    append_json_escaped(json, c.substr(eq + 1));
+    json += '"';
+  }
   json += "}";
   std::string token;
   if (Status s = jose::sign(*alg, key, "\"typ\":\"JWT\"", json, token); !s) {

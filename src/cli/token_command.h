@@ -22,6 +22,7 @@ struct TokenOptions {
   std::string app_id = "1";
   std::string app_name = "DefaultApplication";
   std::string app_tier = "Unlimited";
+  std::vector<std::string> extra_claims;  // "name=value": string claims added as they are
   std::string keytype = "PRODUCTION";
   std::string consumer_key = "postern-dev-client";
 };

@@ -37,12 +37,31 @@ void parse_issuer(Diagnostics& d, const YAML::Node& node, const fs::path& projec
   MapReader m(d, node, "security.issuers[" + std::to_string(index) + "]",
               std::vector<std::string_view>{"name", "issuer", "audiences", "algorithms", "certificate", "jwks_file",
                                             "jwks_url", "jwks_refresh", "jwks_min_refetch", "hmac_secret_env", "hmac_secret_file", "leeway",
-                                            "validate_subscription", "consumer_key_claim"});
+                                            "validate_subscription", "consumer_key_claim", "claims"});
   if (!m.ok()) return;
   out.source = d.location(node.Mark());
   out.name = "issuer-" + std::to_string(index);
   if (const Entry* e = m.get("name")) {
     if (auto s = read_string(d, *e, "name")) out.name = *s;
+  }
+  if (const Entry* e = m.get("claims")) {
+    MapReader cm(d, e->value, "security.issuers[" + std::to_string(index) + "].claims",
+                 std::vector<std::string_view>{"subject", "scopes", "consumer_key"});
+    if (cm.ok()) {
+      auto name_of = [&](const char* key, std::string& target) {
+        if (const Entry* f = cm.get(key)) {
+          if (auto s = read_string(d, *f, key)) {
+            if (s->empty()) d.error(f->value, std::string("'") + key + "' must name a claim");
+            else target = *s;
+          }
+        }
+      };
+      name_of("subject", out.subject_claim);
+      name_of("scopes", out.scopes_claim);
+      name_of("consumer_key", out.consumer_key_claim);
+      if (cm.get("consumer_key") && m.get("consumer_key_claim"))
+        d.error(e->value, "set the consumer key claim once: 'claims.consumer_key' or 'consumer_key_claim', not both");
+    }
   }
   if (const Entry* e = m.get("issuer")) {
     if (auto s = read_string(d, *e, "issuer")) out.issuer = *s;

@@ -166,6 +166,10 @@ struct JwtIssuer {
   Millis leeway{30'000};                // clock skew allowed for exp/nbf/iat
   bool validate_subscription = false;   // check the WSO2 subscribedAPIs claim
   std::string consumer_key_claim = "azp";
+  // Claim names for IdPs that do not use the standard ones (`claims:`); "" = the defaults:
+  // `sub`, and `scope` (space-separated) merged with `scp` (array).
+  std::string subject_claim;
+  std::string scopes_claim;
   std::string source;                   // "postern.yaml:LINE:COL" of the entry
 };
 

@@ -69,6 +69,9 @@ struct ByteCharge {
 };
 
 struct RequestContext {
+  RequestContext(const http::RequestHead& request, std::string_view path, const config::Route& route,
+                 unsigned worker_id, int64_t now_ms)
+      : request(request), path(path), route(route), worker_id(worker_id), now_unix(now_ms / 1000), now_ms(now_ms) {}
   const http::RequestHead& request;
   std::string_view path;          // normalized
   const config::Route& route;

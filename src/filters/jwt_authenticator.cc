@@ -87,6 +87,8 @@ std::shared_ptr<JwtAuthenticator> JwtAuthenticator::build(const config::Security
     iss.policy.require_exp = true;
     iss.validate_subscription = cfg.validate_subscription;
     iss.consumer_key_claim = cfg.consumer_key_claim;
+    iss.subject_claim = cfg.subject_claim;
+    iss.scopes_claim = cfg.scopes_claim;
     auth->issuers_.push_back(std::move(owned));
   }
   for (const auto& j : security.revoked_jtis) auth->revoked_jtis_.insert(j);
@@ -141,6 +143,10 @@ JwtAuthenticator::Result JwtAuthenticator::authenticate(std::string_view token, 
     made->scheme = "jwt";
     made->issuer = iss->name;
     made->subject = c.sub.value_or("");
+    if (!iss->subject_claim.empty()) {
+      auto v = c.claim_as_string(iss->subject_claim);
+      made->subject = v.value_or("");
+    }
     if (iss->consumer_key_claim == "azp" && c.azp) made->consumer_key = *c.azp;
     else if (iss->consumer_key_claim == "consumerKey" && c.consumer_key) made->consumer_key = *c.consumer_key;
     else if (iss->consumer_key_claim == "client_id" && c.client_id) made->consumer_key = *c.client_id;
@@ -155,7 +161,7 @@ JwtAuthenticator::Result JwtAuthenticator::authenticate(std::string_view token, 
     }
     made->jti = c.jti.value_or("");
     made->sandbox = c.keytype && iequals(*c.keytype, "SANDBOX");
-    made->scopes = c.scopes;
+    made->scopes = iss->scopes_claim.empty() ? c.scopes : c.claim_as_strings(iss->scopes_claim);
     made->expires_at = c.exp.value_or(0);
     made->validate_subscription = iss->validate_subscription;
     for (const auto& s : c.subscribed_apis) made->subscriptions.push_back({s.name, s.version, s.subscription_tier});

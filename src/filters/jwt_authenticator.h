@@ -67,6 +67,8 @@ class JwtAuthenticator {
     jose::ClaimPolicy policy;
     bool validate_subscription = false;
     std::string consumer_key_claim;
+    std::string subject_claim;  // "" = sub
+    std::string scopes_claim;   // "" = scope + scp
     std::string jwks_url;
     int64_t min_refetch_ms = 30'000;
     mutable std::atomic<int64_t> last_refetch_ms{0};

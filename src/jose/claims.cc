@@ -211,6 +211,36 @@ std::optional<std::string> JwtClaims::claim_as_string(std::string_view name) con
   }
 }
 
+std::vector<std::string> JwtClaims::claim_as_strings(std::string_view name) const {
+  std::vector<std::string> out;
+  simdjson::dom::parser parser;
+  object root;
+  if (detail::parse_strict_object(parser, payload_json, false, root) != detail::JsonStatus::kOk) return out;
+  element e;
+  if (root.at_key(name).get(e) != simdjson::SUCCESS) return out;
+  auto add = [&](std::string_view s) {
+    if (!s.empty() && std::find(out.begin(), out.end(), s) == out.end()) out.emplace_back(s);
+  };
+  if (e.type() == element_type::STRING) {
+    std::string_view s = e.get_string().value_unsafe();
+    while (!s.empty()) {
+      size_t sp = s.find(' ');
+      add(s.substr(0, sp));
+      if (sp == std::string_view::npos) break;
+      s.remove_prefix(sp + 1);
+    }
+  } else if (e.type() == element_type::ARRAY) {
+    simdjson::dom::array arr;
+    if (e.get_array().get(arr) == simdjson::SUCCESS) {
+      for (element item : arr) {
+        std::string_view s;
+        if (item.get_string().get(s) == simdjson::SUCCESS) add(s);
+      }
+    }
+  }
+  return out;
+}
+
 JwtError validate_claims(const JwtClaims& c, const ClaimPolicy& policy, int64_t now) {
   if (!policy.issuer.empty() && (!c.iss || *c.iss != policy.issuer)) return JwtError::kBadIssuer;
   if (!policy.audiences.empty()) {

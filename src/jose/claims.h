@@ -66,6 +66,9 @@ struct JwtClaims {
   // text, an object or array as minified JSON; nullopt when absent or null. Parses the
   // payload again (meant for configured custom claims on a cache miss, not a hot loop).
   std::optional<std::string> claim_as_string(std::string_view name) const;
+  // A claim as a list of strings: a space-separated string, or an array of strings (other
+  // elements are skipped); empty when absent or of another type. For per-issuer claim names.
+  std::vector<std::string> claim_as_strings(std::string_view name) const;
 };
 
 struct ClaimPolicy {

@@ -357,7 +357,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   const RuntimeGroup* group = route_->production.get();
   if (!route_->filters.empty()) {
     const int64_t now_us = SystemClock::instance().unix_micros();
-    filters::RequestContext fctx{req_, path_, *route_->route, worker_.id(), now_us / 1'000'000, now_us / 1'000};
+    filters::RequestContext fctx(req_, path_, *route_->route, worker_.id(), now_us / 1'000);
     fctx.client_ip = client_ip_;
     fctx.response_headers = &response_headers_;
     fctx.byte_charges = &byte_charges_;

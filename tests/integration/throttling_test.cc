@@ -240,6 +240,20 @@ TEST_F(Throttling, PerConsumerKeyByHeaderAndBurst) {
   EXPECT_EQ(get("/open/a", "", {{"X-Tenant", "globex"}})->status, 200);
 }
 
+TEST_F(Throttling, PerConsumerKeyByClaim) {
+  ASSERT_NO_FATAL_FAILURE(start(tiers("    subscription:\n      PerOrg: {requests: 2, per: hour, key: \"claim:org\"}\n")));
+  // Two users of one organisation share its quota; another organisation has its own.
+  std::string a1 = token("--api Shop:2 --tier PerOrg --sub u1 --claim org=acme");
+  std::string a2 = token("--api Shop:2 --tier PerOrg --sub u2 --claim org=acme");
+  std::string g1 = token("--api Shop:2 --tier PerOrg --sub u3 --claim org=globex");
+  EXPECT_EQ(get("/shop/items", a1)->status, 200);
+  EXPECT_EQ(get("/shop/items", a2)->status, 200);
+  auto r = get("/shop/items", a1);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_EQ(code_of(*r), 900804);
+  EXPECT_EQ(get("/shop/items", g1)->status, 200);
+}
+
 TEST_F(Throttling, BurstControlPerSecond) {
   ASSERT_NO_FATAL_FAILURE(start(tiers("    subscription:\n      Spiky: {requests: 1000, per: hour, burst: 2}\n") +
                                 "  unauthenticated_tier: Spiky\n"));

@@ -52,6 +52,35 @@ TEST(JwtAuthenticator, VerifiesThenServesFromCacheUntilExp) {
   EXPECT_EQ(r4.reason, "expired");
 }
 
+// Per-issuer claim names (Azure AD style: `oid` for the user, `roles` for permissions,
+// `appid` for the client) and claims captured for throttling keys.
+TEST(JwtAuthenticator, PerIssuerClaimNames) {
+  auto sec = security();
+  sec.issuers[0].subject_claim = "oid";
+  sec.issuers[0].scopes_claim = "roles";
+  sec.issuers[0].consumer_key_claim = "appid";
+  std::string err;
+  auto auth = JwtAuthenticator::build(sec, 1, err, {"org"});
+  ASSERT_TRUE(auth) << err;
+  std::string t = mint(R"({"iss":"iss-1","sub":"ignored","oid":"u-42","exp":1000,"scope":"not-used",)"
+                       R"("roles":["orders.read","orders.write",7],"appid":"client-9","org":"acme"})");
+  auto r = auth->authenticate(t, 0, 900);
+  ASSERT_EQ(r.outcome, JwtAuthenticator::Outcome::kOk) << r.reason;
+  EXPECT_EQ(r.identity->subject, "u-42");
+  EXPECT_EQ(r.identity->scopes, (std::vector<std::string>{"orders.read", "orders.write"}));
+  EXPECT_EQ(r.identity->consumer_key, "client-9");
+  ASSERT_NE(r.identity->claim("org"), nullptr);
+  EXPECT_EQ(*r.identity->claim("org"), "acme");
+  EXPECT_EQ(r.identity->claim("missing"), nullptr);
+  // A space-separated string works for the scopes claim too; a missing subject claim
+  // leaves the subject empty rather than falling back to `sub`.
+  std::string t2 = mint(R"({"iss":"iss-1","sub":"s","exp":1000,"roles":"a b a"})");
+  auto r2 = auth->authenticate(t2, 0, 900);
+  ASSERT_EQ(r2.outcome, JwtAuthenticator::Outcome::kOk) << r2.reason;
+  EXPECT_EQ(r2.identity->subject, "");
+  EXPECT_EQ(r2.identity->scopes, (std::vector<std::string>{"a", "b"}));
+}
+
 TEST(JwtAuthenticator, RevokedEvenWhenCached) {
   std::string err;
   std::string t = mint(R"({"iss":"iss-1","exp":1000,"jti":"bad"})");
