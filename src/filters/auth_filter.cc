@@ -155,11 +155,11 @@ Decision AuthFilter::on_request(RequestContext& ctx, Rejection& reject) const {
     identity = std::move(res.identity);
     if (remove_credential_) ctx.strip_header = sec.auth_header;
   } else if (!basic.empty()) {
-    auto res = credentials_->check_basic(basic, ctx.worker_id, ctx.now_unix);
-    if (res.busy) {
-      reject_with(reject, 503, 503, "Service Unavailable", "Too many password checks right now; retry shortly",
-                  "Retry-After: 1\r\n", res.reason);
-      return Decision::kReject;
+    auto res = credentials_->lookup_basic(basic, ctx.worker_id, ctx.now_unix);
+    if (remove_credential_) ctx.strip_header = "authorization";
+    if (res.check) {
+      ctx.password_check = std::move(res.check);
+      return Decision::kCheckPassword;
     }
     if (!res.ok) {
       invalid(reject, kBasicChallenge, res.reason);
@@ -211,6 +211,16 @@ Decision AuthFilter::on_request(RequestContext& ctx, Rejection& reject) const {
 Decision AuthFilter::on_identity(RequestContext& ctx, std::shared_ptr<const Identity> identity,
                                  Rejection& reject) const {
   return authorize(ctx, std::move(identity), nullptr, reject);
+}
+
+Decision AuthFilter::on_password_checked(RequestContext& ctx, const PasswordCheck& check, bool matched,
+                                         Rejection& reject) const {
+  auto res = credentials_->finish_basic(check, matched, ctx.worker_id, ctx.now_unix);
+  if (!res.ok) {
+    invalid(reject, kBasicChallenge, res.reason);
+    return Decision::kReject;
+  }
+  return authorize(ctx, std::move(res.identity), nullptr, reject);
 }
 
 Decision AuthFilter::authorize(RequestContext& ctx, std::shared_ptr<const Identity> identity,

@@ -22,6 +22,8 @@ class AuthFilter final : public RequestFilter {
   Decision on_request(RequestContext& ctx, Rejection& reject) const override;
   Decision on_identity(RequestContext& ctx, std::shared_ptr<const Identity> identity,
                        Rejection& reject) const override;
+  Decision on_password_checked(RequestContext& ctx, const PasswordCheck& check, bool matched,
+                               Rejection& reject) const override;
 
  private:
   // What every authenticated caller is checked for here: scopes, API-key API limits,

@@ -3,6 +3,7 @@
 // "Filter contract"). A filter object is built once per route from the validated config
 // and is immutable; per-request state lives in RequestContext, per-worker state (caches)
 // is indexed by the worker id the context carries.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,6 +63,16 @@ struct Rejection {
   std::string_view reason;
 };
 
+// A Basic password to verify off the worker (scrypt costs ~50 ms of CPU by design). Owns
+// copies of everything it needs: it may outlive the request on the checking thread.
+struct PasswordCheck {
+  std::array<uint8_t, 32> cache_key{};  // SHA-256 of the credential (TokenDigest), for the cache
+  std::string user;
+  std::string password;
+  std::string hash;              // the user's stored hash, or a dummy one for unknown users
+  bool known_user = false;
+};
+
 // A byte quota to charge once the response is done (bandwidth tiers).
 struct ByteCharge {
   std::string key;
@@ -95,6 +106,7 @@ struct RequestContext {
   std::string_view add_header_value;
   bool use_sandbox = false;       // route to the sandbox endpoints (sandbox key)
   std::string_view introspect_token;  // with Decision::kIntrospect
+  std::shared_ptr<PasswordCheck> password_check;  // with Decision::kCheckPassword
 };
 
 enum class Decision : uint8_t {
@@ -102,6 +114,8 @@ enum class Decision : uint8_t {
   kReject,      // answer with the Rejection the filter filled in
   kIntrospect,  // an opaque token (ctx.introspect_token) must be asked of the key manager;
                 // the server does that without blocking the worker, then calls on_identity()
+  kCheckPassword,  // ctx.password_check must be verified on the password-check threads;
+                   // then the server calls on_password_checked() on the worker
 };
 
 class RequestFilter {
@@ -111,6 +125,11 @@ class RequestFilter {
   // After kIntrospect: the key manager's answer as an identity. Returns kContinue or kReject.
   virtual Decision on_identity(RequestContext& ctx, std::shared_ptr<const Identity> identity,
                                Rejection& reject) const {
+    return Decision::kContinue;
+  }
+  // After kCheckPassword: whether the password matched. Returns kContinue or kReject.
+  virtual Decision on_password_checked(RequestContext& ctx, const PasswordCheck& check, bool matched,
+                                       Rejection& reject) const {
     return Decision::kContinue;
   }
 };

@@ -45,11 +45,10 @@ StaticCredentials::StaticCredentials(const config::SecurityConfig& security, uns
   for (unsigned i = 0; i < std::max(1u, workers); ++i) {
     basic_caches_.push_back(std::make_unique<TokenCache>(security.token_cache_entries));
   }
-  budgets_.resize(basic_caches_.size());
 }
 
-StaticCredentials::Result StaticCredentials::check_basic(std::string_view basic_value, unsigned worker,
-                                                         int64_t now) const {
+StaticCredentials::Result StaticCredentials::lookup_basic(std::string_view basic_value, unsigned worker,
+                                                          int64_t now) const {
   Result res;
   TokenCache& cache = *basic_caches_[worker % basic_caches_.size()];
   TokenDigest key = digest_token(basic_value);
@@ -68,34 +67,48 @@ StaticCredentials::Result StaticCredentials::check_basic(std::string_view basic_
     res.reason = "malformed_basic";
     return res;
   }
-  Budget& budget = budgets_[worker % budgets_.size()];
-  if (budget.second != now) budget = Budget{now, 0};
-  if (++budget.used > kBasicChecksPerSecond) {
-    res.reason = "basic_busy";
-    res.busy = true;
-    return res;
-  }
-  std::string user = decoded.substr(0, colon);
-  auto it = users_.find(user);
+  auto check = std::make_shared<PasswordCheck>();
+  check->cache_key = key;
+  check->user = decoded.substr(0, colon);
+  check->password = decoded.substr(colon + 1);
+  auto it = users_.find(check->user);
   if (it == users_.end()) {
-    // Spend the same time as a real check so response timing does not reveal which user
-    // names exist.
+    // An unknown user costs as much as a wrong password, so response timing does not
+    // reveal which user names exist.
     static const std::string kDummy = hash_password("postern-dummy-password");
-    verify_password(decoded.substr(colon + 1), kDummy);
+    check->hash = kDummy;
+  } else {
+    check->hash = it->second.password_hash;
+    check->known_user = true;
+  }
+  res.check = std::move(check);
+  return res;
+}
+
+bool StaticCredentials::verify(const PasswordCheck& check) {
+  bool matched = verify_password(check.password, check.hash);
+  return matched && check.known_user;
+}
+
+StaticCredentials::Result StaticCredentials::finish_basic(const PasswordCheck& check, bool matched, unsigned worker,
+                                                          int64_t now) const {
+  Result res;
+  if (!check.known_user) {
     res.reason = "unknown_user";
     return res;
   }
-  if (!verify_password(decoded.substr(colon + 1), it->second.password_hash)) {
+  auto it = users_.find(check.user);
+  if (!matched || it == users_.end()) {
     res.reason = "bad_password";
     return res;
   }
   auto id = std::make_shared<Identity>();
   id->scheme = "basic";
-  id->subject = user;
-  id->consumer_key = user;
+  id->subject = check.user;
+  id->consumer_key = check.user;
   id->scopes = it->second.scopes;
   id->expires_at = now + kBasicCacheSeconds;
-  cache.insert(key, id);
+  basic_caches_[worker % basic_caches_.size()]->insert(check.cache_key, id);
   res.ok = true;
   res.identity = std::move(id);
   return res;

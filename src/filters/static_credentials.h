@@ -1,7 +1,9 @@
 #pragma once
 // Credentials declared in postern.yaml: HTTP Basic users (salted slow hashes) and static
-// API keys (SHA-256). Verifying a Basic password is deliberately slow, so successful
-// checks are cached per worker, keyed by SHA-256(user:password), for a few minutes.
+// API keys (SHA-256). Verifying a Basic password is deliberately slow, so it never runs on
+// a worker: lookup_basic() answers from the per-worker cache of verified credentials (keyed
+// by SHA-256(user:password), a few minutes) or hands back a PasswordCheck for the
+// password-check threads; finish_basic() then caches a success on the worker.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,32 +23,29 @@ class StaticCredentials {
   struct Result {
     bool ok = false;
     std::shared_ptr<const Identity> identity;
-    std::string_view reason;  // "unknown_user", "bad_password", "unknown_api_key", "basic_busy"
-    bool busy = false;        // the worker's password-check budget is spent: answer 503
+    std::string_view reason;  // "malformed_basic", "unknown_user", "bad_password", "unknown_api_key"
+    std::shared_ptr<PasswordCheck> check;  // not cached yet: verify this off the worker
     const config::StaticApiKey* api_key = nullptr;  // for the per-API check
   };
-  // `basic_value` is the part after "Basic " (base64 of user:password).
-  Result check_basic(std::string_view basic_value, unsigned worker, int64_t now) const;
+  // `basic_value` is the part after "Basic " (base64 of user:password). ok with an identity
+  // (verified before), not ok with a reason (malformed), or `check` set.
+  Result lookup_basic(std::string_view basic_value, unsigned worker, int64_t now) const;
+  // Runs the slow hash (any thread).
+  static bool verify(const PasswordCheck& check);
+  // On the worker, after verify(): the identity (cached) or the reason for refusing.
+  Result finish_basic(const PasswordCheck& check, bool matched, unsigned worker, int64_t now) const;
   Result check_api_key(std::string_view key) const;
 
   bool has_users() const { return !users_.empty(); }
   bool has_api_keys() const { return !keys_.empty(); }
 
   static constexpr int64_t kBasicCacheSeconds = 300;
-  // A password check costs ~0.2 s of CPU on the worker (scrypt, by design), so each worker
-  // runs at most this many per second; more get 503 instead of stalling every request.
-  static constexpr int kBasicChecksPerSecond = 4;
 
  private:
   std::unordered_map<std::string, config::BasicUser> users_;  // by username
   std::unordered_map<std::string, std::pair<config::StaticApiKey, std::shared_ptr<const Identity>>>
       keys_;  // by SHA-256 hex
   mutable std::vector<std::unique_ptr<TokenCache>> basic_caches_;  // one per worker
-  struct Budget {
-    int64_t second = 0;
-    int used = 0;
-  };
-  mutable std::vector<Budget> budgets_;  // one per worker
 };
 
 }  // namespace postern::filters

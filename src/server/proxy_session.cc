@@ -404,6 +404,18 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
                                          res.reason);
         }
         d = f->on_identity(fctx, res.identity, rej);
+      } else if (d == filters::Decision::kCheckPassword) {
+        // A Basic password not verified before: scrypt runs on the checking threads while
+        // this request waits and the worker serves others.
+        auto check = std::move(fctx.password_check);
+        auto runtime = runtime_;  // keeps the filter alive across the wait
+        auto out = co_await worker_.password_checker().check(worker_.loop(), check);
+        if (!out.ran) {
+          co_return co_await local_reply(503, 503, "Service Unavailable",
+                                         "Too many password checks right now; retry shortly",
+                                         LocalReason::kUnavailable, true, "Retry-After: 1\r\n", "basic_busy");
+        }
+        d = f->on_password_checked(fctx, *check, out.matched, rej);
       }
       if (d == filters::Decision::kReject) {
         LocalReason why = rej.status == 429                        ? LocalReason::kThrottled

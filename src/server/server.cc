@@ -51,9 +51,12 @@ int Server::run() {
     return 1;
   }
   throttling_.apply(gw.throttling, store);
+  // One checking thread per two cores: a password flood then takes at most half the CPU.
+  password_checker_ = std::make_unique<PasswordChecker>(std::max(1u, std::thread::hardware_concurrency() / 2), 64);
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, main_loop_, access_log_));
     workers_.back()->set_blocker(&throttling_.blocker());
+    workers_.back()->set_password_checker(password_checker_.get());
   }
   std::vector<WorkerMetrics*> metrics;
   for (auto& w : workers_) metrics.push_back(&w->metrics());

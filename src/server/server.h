@@ -15,6 +15,7 @@
 #include "server/jwks_fetcher.h"
 #include "server/metrics.h"
 #include "server/runtime.h"
+#include "server/password_checker.h"
 #include "server/throttling_state.h"
 #include "server/worker.h"
 
@@ -68,6 +69,9 @@ class Server final : public admin::AdminBackend {
   std::shared_ptr<JwksFetchers> jwks_;  // for the runtime in force
   std::vector<std::string> revoked_;     // jtis revoked through the admin API
   ThrottlingState throttling_;
+  // Basic-auth password checks, off the workers; destroyed before the workers (members are
+  // destroyed in reverse order), so no check posts to a loop that is gone.
+  std::unique_ptr<PasswordChecker> password_checker_;
   std::unique_ptr<net::asio::steady_timer> sweep_timer_;
   void schedule_sweep();
   uint64_t generation_ = 0;

@@ -13,6 +13,7 @@
 #include "net/deadline_list.h"
 #include "server/access_log.h"
 #include "server/introspector.h"
+#include "server/password_checker.h"
 #include "throttle/block_list.h"
 #include "server/metrics.h"
 #include "server/runtime.h"
@@ -68,8 +69,10 @@ class Worker {
     }
     return block_list_.get();
   }
+  PasswordChecker& password_checker() { return *password_checker_; }
   // Main thread, before start().
   void set_blocker(const throttle::Blocker* blocker) { blocker_ = blocker; }
+  void set_password_checker(PasswordChecker* checker) { password_checker_ = checker; }
 
   // --- any thread ---
   const WorkerMetrics& metrics_view() const { return metrics_; }
@@ -107,6 +110,7 @@ class Worker {
   uint64_t round_robin_ = 0;
   uint64_t request_id_salt_ = 0;
   const throttle::Blocker* blocker_ = nullptr;
+  PasswordChecker* password_checker_ = nullptr;
   std::shared_ptr<const throttle::BlockList> block_list_;
   uint64_t block_version_ = 0;
 };

@@ -1,5 +1,7 @@
 // HTTP Basic users and API keys (static, hashed in postern.yaml; and WSO2-style JWT keys)
 // end to end through the real gateway.
+#include <sys/socket.h>
+
 #include "fixture.h"
 
 namespace postern::itest {
@@ -7,7 +9,7 @@ namespace {
 
 class Credentials : public GatewayTest {
  protected:
-  void start() {
+  void start(const std::string& workers = "2") {
     auto h = run_command("printf '%s\\n' 's3cret-pass' | " + shell_quote(postern_binary()) + " hash-password", 60, false);
     ASSERT_EQ(h.exit_code, 0) << h.output;
     std::string hash = h.output;
@@ -21,6 +23,7 @@ class Credentials : public GatewayTest {
     ASSERT_EQ(k.exit_code, 0) << k.output;
     start_echo();
     GatewayOptions o;
+    o.workers = workers;
     o.security = "  users:\n"
                  "    - {username: alice, password_hash: '" + hash + "', scopes: [reports]}\n"
                  "  api_keys:\n"
@@ -77,6 +80,35 @@ TEST_F(Credentials, BasicUser) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
   EXPECT_EQ(code_of(*r), 900902);
+}
+
+// Password checks (scrypt, ~50 ms each) run off the worker: with one worker busy with four
+// fresh wrong passwords, a request that needs no password is answered before the last of
+// them (with the check on the worker it would wait behind all four).
+TEST_F(Credentials, PasswordChecksDoNotBlockTheWorker) {
+  ASSERT_NO_FATAL_FAILURE(start("1"));
+  const char* wrong[] = {"YWxpY2U6d3JvbmcxMQ==", "YWxpY2U6d3JvbmcxMg==", "YWxpY2U6d3JvbmcxMw==",
+                         "YWxpY2U6d3JvbmcxNA=="};  // alice:wrong11 … alice:wrong14
+  std::vector<std::unique_ptr<Conn>> basic;
+  for (const char* w : wrong) {
+    basic.push_back(std::make_unique<Conn>(port()));
+    ASSERT_TRUE(basic.back()->ok());
+    ASSERT_TRUE(basic.back()->send(make_request("GET", "/reports/basic", {{"Authorization", std::string("Basic ") + w}})));
+  }
+  Conn other(port());
+  ASSERT_TRUE(other.send(make_request("GET", "/reports/key", {{"X-API-Key", "partner-key-0123456789abcdef"}})));
+  auto r = other.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  // The last password check has not finished yet: nothing has arrived on its connection.
+  char byte;
+  ssize_t n = ::recv(basic.back()->fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  EXPECT_EQ(n, -1) << "the 4th password check finished before an API-key request on the same worker";
+  for (auto& c : basic) {
+    auto b = c->read_response();
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->status, 401);
+  }
 }
 
 TEST_F(Credentials, StaticApiKeyInHeaderOrQuery) {
