@@ -2,10 +2,6 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
-
 #include "config/address.h"
 #include "config/internal.h"
 #include "core/strings.h"
@@ -204,23 +200,13 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& proje
   if (const Entry* e = m.get("admin")) {
     MapReader am(d, e->value, "admin", std::vector<std::string_view>{"address", "token_env", "token_file"});
     if (am.ok()) {
-      if (const Entry* t = am.get("token_env")) {
-        if (auto s = read_string(d, *t, "admin.token_env")) {
-          const char* v = std::getenv(s->c_str());
-          if (v == nullptr || std::string_view(v).size() < 16)
-            d.error(t->value, "environment variable '" + *s + "' (the admin token) must be set to at least 16 characters");
-          else out.admin_token = v;
-        }
-      }
-      if (const Entry* t = am.get("token_file")) {
-        if (auto s = read_string(d, *t, "admin.token_file")) {
-          std::ifstream in(resolve_path(project_abs, *s), std::ios::binary);
-          std::string tok((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-          while (!tok.empty() && (tok.back() == '\n' || tok.back() == '\r')) tok.pop_back();
-          if (!in.good() && tok.empty()) d.error(t->value, "admin token file '" + *s + "' cannot be read");
-          else if (tok.size() < 16) d.error(t->value, "the admin token in '" + *s + "' must be at least 16 characters");
-          else out.admin_token = tok;
-        }
+      for (const char* key : {"token_env", "token_file"}) {
+        const Entry* t = am.get(key);
+        if (t == nullptr) continue;
+        auto tok = std::string_view(key) == "token_env" ? read_secret_env(d, *t, "the admin token")
+                                                        : read_secret_file(d, *t, project_abs, "the admin token");
+        if (tok && tok->size() < 16) d.error(t->value, "the admin token must be at least 16 characters");
+        else if (tok) out.admin_token = *tok;
       }
       if (const Entry* a = am.get("address")) {
         if (auto addr = read_address(d, *a, "admin.address", true)) {

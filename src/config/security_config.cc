@@ -1,8 +1,5 @@
 // postern.yaml `security:` — trusted JWT issuers and gateway-wide authentication settings.
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "config/internal.h"
 #include "core/strings.h"
@@ -115,27 +112,11 @@ void parse_issuer(Diagnostics& d, const YAML::Node& node, const fs::path& projec
   }
   if (const Entry* e = m.get("hmac_secret_env")) {
     ++key_sources;
-    if (auto s = read_string(d, *e, "hmac_secret_env")) {
-      const char* v = std::getenv(s->c_str());
-      if (v == nullptr || *v == '\0') d.error(e->value, "environment variable '" + *s + "' (the HMAC secret) is not set");
-      else out.hmac_secret = v;
-    }
+    if (auto v = read_secret_env(d, *e, "the HMAC secret")) out.hmac_secret = *v;
   }
   if (const Entry* e = m.get("hmac_secret_file")) {
     ++key_sources;
-    if (auto s = read_string(d, *e, "hmac_secret_file")) {
-      fs::path p = fs::path(*s).is_absolute() ? fs::path(*s) : (project_abs / *s).lexically_normal();
-      std::ifstream in(p, std::ios::binary);
-      if (!in) {
-        d.error(e->value, "HMAC secret file '" + *s + "' cannot be read");
-      } else {
-        std::stringstream ss;
-        ss << in.rdbuf();
-        out.hmac_secret = ss.str();
-        while (!out.hmac_secret.empty() && (out.hmac_secret.back() == '\n' || out.hmac_secret.back() == '\r'))
-          out.hmac_secret.pop_back();
-      }
-    }
+    if (auto v = read_secret_file(d, *e, project_abs, "the HMAC secret")) out.hmac_secret = *v;
   }
   if (key_sources != 1) {
     d.error(node, "issuer '" + out.name + "' needs exactly one key source: 'certificate' (PEM), 'jwks_file', "
@@ -297,26 +278,10 @@ void parse_key_manager(Diagnostics& d, const Entry& e, const fs::path& project_a
     if (auto s = read_string(d, *f, "client_id")) out.client_id = *s;
   }
   if (const Entry* f = m.get("client_secret_env")) {
-    if (auto s = read_string(d, *f, "client_secret_env")) {
-      const char* v = std::getenv(s->c_str());
-      if (v == nullptr || *v == '\0') d.error(f->value, "environment variable '" + *s + "' (the client secret) is not set");
-      else out.client_secret = v;
-    }
+    if (auto v = read_secret_env(d, *f, "the client secret")) out.client_secret = *v;
   }
   if (const Entry* f = m.get("client_secret_file")) {
-    if (auto s = read_string(d, *f, "client_secret_file")) {
-      fs::path p = fs::path(*s).is_absolute() ? fs::path(*s) : (project_abs / *s).lexically_normal();
-      std::ifstream in(p, std::ios::binary);
-      if (!in) {
-        d.error(f->value, "client secret file '" + *s + "' cannot be read");
-      } else {
-        std::stringstream ss;
-        ss << in.rdbuf();
-        out.client_secret = ss.str();
-        while (!out.client_secret.empty() && (out.client_secret.back() == '\n' || out.client_secret.back() == '\r'))
-          out.client_secret.pop_back();
-      }
-    }
+    if (auto v = read_secret_file(d, *f, project_abs, "the client secret")) out.client_secret = *v;
   }
   if (const Entry* f = m.get("timeout")) {
     if (auto v = read_duration(d, *f, "key_manager.timeout")) out.timeout = *v;

@@ -1,8 +1,5 @@
 // postern.yaml `throttling:` — tiers (WSO2 policies), the counting mode (local or Redis),
 // blocking conditions.
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include <arpa/inet.h>
 
@@ -187,25 +184,10 @@ void parse_redis(Diagnostics& d, const Entry& e, const fs::path& project_abs, Re
     d.error(e.value, "'throttling.redis' needs an 'address', e.g. {address: \"127.0.0.1:6379\"}");
   }
   if (const Entry* f = m.get("password_env")) {
-    if (auto s = read_string(d, *f, "password_env")) {
-      const char* v = std::getenv(s->c_str());
-      if (v == nullptr || *v == '\0') d.error(f->value, "environment variable '" + *s + "' (the Redis password) is not set");
-      else out.password = v;
-    }
+    if (auto v = read_secret_env(d, *f, "the Redis password")) out.password = *v;
   }
   if (const Entry* f = m.get("password_file")) {
-    if (auto s = read_string(d, *f, "password_file")) {
-      fs::path p = fs::path(*s).is_absolute() ? fs::path(*s) : (project_abs / *s).lexically_normal();
-      std::ifstream in(p, std::ios::binary);
-      if (!in) {
-        d.error(f->value, "Redis password file '" + *s + "' cannot be read");
-      } else {
-        std::stringstream ss;
-        ss << in.rdbuf();
-        out.password = ss.str();
-        while (!out.password.empty() && (out.password.back() == '\n' || out.password.back() == '\r')) out.password.pop_back();
-      }
-    }
+    if (auto v = read_secret_file(d, *f, project_abs, "the Redis password")) out.password = *v;
   }
   if (const Entry* f = m.get("database")) {
     if (auto n = read_uint(d, *f, "database", 0, 1023)) out.database = unsigned(*n);

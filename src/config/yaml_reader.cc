@@ -1,7 +1,10 @@
 #include "config/yaml_reader.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
+#include <sstream>
 
 #include "core/strings.h"
 
@@ -193,6 +196,39 @@ std::optional<uint64_t> read_size(Diagnostics& d, const Entry& e, std::string_vi
             "'" + std::string(what) + "' must be a byte count such as 8192, \"64KiB\", \"10MiB\" or \"1GiB\"");
   }
   return v;
+}
+
+std::optional<std::string> read_secret_env(Diagnostics& d, const Entry& e, std::string_view what) {
+  auto name = read_string(d, e, e.name);
+  if (!name) return std::nullopt;
+  const char* v = std::getenv(name->c_str());
+  if (v == nullptr || *v == '\0') {
+    d.error(e.value, "environment variable '" + *name + "' (" + std::string(what) + ") is not set");
+    return std::nullopt;
+  }
+  return std::string(v);
+}
+
+std::optional<std::string> read_secret_file(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs,
+                                            std::string_view what) {
+  auto name = read_string(d, e, e.name);
+  if (!name) return std::nullopt;
+  std::filesystem::path p = std::filesystem::path(*name).is_absolute() ? std::filesystem::path(*name)
+                                                                       : (project_abs / *name).lexically_normal();
+  std::ifstream in(p, std::ios::binary);
+  if (!in) {
+    d.error(e.value, "file '" + *name + "' (" + std::string(what) + ") cannot be read");
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string secret = ss.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.empty()) {
+    d.error(e.value, "file '" + *name + "' (" + std::string(what) + ") is empty");
+    return std::nullopt;
+  }
+  return secret;
 }
 
 }  // namespace postern::config::detail

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -72,6 +73,13 @@ std::optional<uint64_t> read_uint(Diagnostics& d, const Entry& e, std::string_vi
 std::optional<std::chrono::milliseconds> read_duration(Diagnostics& d, const Entry& e, std::string_view what);
 // A plain integer of bytes, or with a binary suffix: "64KiB", "10MiB", "1GiB".
 std::optional<uint64_t> read_size(Diagnostics& d, const Entry& e, std::string_view what);
+
+// Secrets never sit in postern.yaml: `e` names an environment variable, or a file (relative
+// to the project). `what` says whose secret it is in messages ("the client secret").
+// Trailing CR/LF of a file are dropped. nullopt (reported) when unset, empty or unreadable.
+std::optional<std::string> read_secret_env(Diagnostics& d, const Entry& e, std::string_view what);
+std::optional<std::string> read_secret_file(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs,
+                                            std::string_view what);
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view s);
 std::optional<uint64_t> parse_size(std::string_view s);

@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include <gtest/gtest.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -816,6 +818,24 @@ bool port_open(int port) {
 }
 
 // ---------------------------------------------------------------------------------------
+
+std::string make_signing_key(const fs::path& key, const fs::path& pub, const std::string& algorithm) {
+  std::string gen = algorithm == "EC" ? "-algorithm EC -pkeyopt ec_paramgen_curve:P-256"
+                                      : "-algorithm RSA -pkeyopt rsa_keygen_bits:2048";
+  auto k = run_command("openssl genpkey " + gen + " -out " + shell_quote(key.string()) + " && openssl pkey -in " +
+                       shell_quote(key.string()) + " -pubout -out " + shell_quote(pub.string()));
+  return k.exit_code == 0 ? "" : k.output;
+}
+
+std::string mint_token(const fs::path& key, const std::string& issuer, const std::string& args) {
+  auto r = run_command(shell_quote(postern_binary()) + " token --key " + shell_quote(key.string()) + " --issuer " +
+                           shell_quote(issuer) + " " + args,
+                       30, false);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::string t = r.exit_code == 0 ? r.output : "";
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  return t;
+}
 
 Pki make_pki(const fs::path& dir, const std::string& prefix) {
   fs::create_directories(dir);

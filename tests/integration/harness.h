@@ -217,6 +217,16 @@ std::optional<Response> http_request(int port, std::string_view method, std::str
 bool port_open(int port);
 
 // ---------------------------------------------------------------------------------------
+// Development tokens
+
+// Writes a key pair with openssl (`algorithm` "RSA" = RSA-2048, "EC" = P-256) to `key` and
+// `pub` (PEM); returns "" or openssl's output on failure.
+std::string make_signing_key(const fs::path& key, const fs::path& pub, const std::string& algorithm = "RSA");
+// `postern token --key KEY --issuer ISSUER ARGS` (ARGS as shell words); the token, or "" on
+// failure (with a gtest failure recorded).
+std::string mint_token(const fs::path& key, const std::string& issuer, const std::string& args);
+
+// ---------------------------------------------------------------------------------------
 // Test PKI (openssl CLI)
 
 struct Pki {

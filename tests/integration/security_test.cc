@@ -12,10 +12,7 @@ class Security : public GatewayTest {
   void SetUp() override {
     key_ = tmp / "jwt.key";
     pub_ = tmp / "jwt.pub.pem";
-    auto k = run_command("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " +
-                         shell_quote(key_.string()) + " && openssl pkey -in " + shell_quote(key_.string()) +
-                         " -pubout -out " + shell_quote(pub_.string()));
-    ASSERT_EQ(k.exit_code, 0) << k.output;
+    ASSERT_EQ(make_signing_key(key_, pub_), "");
   }
 
   // A project whose Shop API is secured (default OAuth2; POST needs write scope;
@@ -47,15 +44,7 @@ class Security : public GatewayTest {
     ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   }
 
-  std::string token(const std::string& args) {
-    auto r = run_command(shell_quote(postern_binary()) + " token --key " + shell_quote(key_.string()) +
-                             " --issuer test-issuer " + args,
-                         30, false);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    std::string t = r.output;
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-    return t;
-  }
+  std::string token(const std::string& args) { return mint_token(key_, "test-issuer", args); }
 
   std::optional<Response> get(const std::string& path, const std::string& bearer, const std::string& method = "GET") {
     std::vector<std::pair<std::string, std::string>> h;

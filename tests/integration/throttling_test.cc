@@ -15,10 +15,7 @@ class Throttling : public GatewayTest {
   void SetUp() override {
     key_ = tmp / "jwt.key";
     pub_ = tmp / "jwt.pub.pem";
-    auto k = run_command("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " +
-                         shell_quote(key_.string()) + " && openssl pkey -in " + shell_quote(key_.string()) +
-                         " -pubout -out " + shell_quote(pub_.string()));
-    ASSERT_EQ(k.exit_code, 0) << k.output;
+    ASSERT_EQ(make_signing_key(key_, pub_, "EC"), "");
   }
 
   // Open API (Unauthenticated tier) with an API-level tier, an API with a resource tier on
@@ -64,15 +61,7 @@ class Throttling : public GatewayTest {
     ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   }
 
-  std::string token(const std::string& args) {
-    auto r = run_command(shell_quote(postern_binary()) + " token --key " + shell_quote(key_.string()) +
-                             " --issuer test-issuer " + args,
-                         30, false);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    std::string t = r.output;
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-    return t;
-  }
+  std::string token(const std::string& args) { return mint_token(key_, "test-issuer", args); }
 
   std::optional<Response> get(const std::string& path, const std::string& bearer = "",
                               std::vector<std::pair<std::string, std::string>> h = {}) {
