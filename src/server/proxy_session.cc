@@ -407,8 +407,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
       } else if (d == filters::Decision::kCheckPassword) {
         // A Basic password not verified before: scrypt runs on the checking threads while
         // this request waits and the worker serves others.
-        auto check = std::move(fctx.password_check);
-        auto runtime = runtime_;  // keeps the filter alive across the wait
+        auto check = std::move(fctx.password_check);  // the filter lives in runtime_, kept by this request
         auto out = co_await worker_.password_checker().check(worker_.loop(), check);
         if (!out.ran) {
           co_return co_await local_reply(503, 503, "Service Unavailable",

@@ -147,8 +147,19 @@ Verdict CounterStore::acquire(std::string_view key, const Quota& q, uint64_t cos
       }
     }
   }
-  if (want_sync && sync_wanted_) sync_wanted_();
+  if (want_sync && !sync_requested_.exchange(true, std::memory_order_acq_rel)) wake();
   return v;
+}
+
+bool CounterStore::wait_for_sync(std::chrono::milliseconds timeout, const std::atomic<bool>& stop) {
+  std::unique_lock lock(sync_mu_);
+  sync_cv_.wait_for(lock, timeout, [&] { return stop.load() || sync_requested_.load(std::memory_order_acquire); });
+  return sync_requested_.exchange(false, std::memory_order_acq_rel);
+}
+
+void CounterStore::wake() {
+  { std::lock_guard lock(sync_mu_); }  // a waiter is either asleep or will see the flag
+  sync_cv_.notify_all();
 }
 
 void CounterStore::release(std::string_view key, const Quota& q, uint64_t cost, int64_t now_ms) {

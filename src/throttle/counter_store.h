@@ -14,8 +14,9 @@
 // fleet + in flight + unsynced < limit, and a node never holds more than `cap` unconfirmed
 // admissions per key, which bounds the fleet's overshoot (docs/throttling.md).
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -98,8 +99,12 @@ class CounterStore {
   // requests were admitted and are not replayed later (docs/throttling.md).
   void set_remote_up(bool up);
   bool remote_up() const { return remote_up_.load(std::memory_order_relaxed); }
-  // Called (outside any lock) when a key has half its unconfirmed cap: sync soon.
-  void on_sync_wanted(std::function<void()> fn) { sync_wanted_ = std::move(fn); }
+  // The synchronising thread sleeps here until `timeout` passes, a key has used half of its
+  // unconfirmed allowance (a worker asks for a sync), or `stop` is set and wake() called.
+  // Returns whether a sync was asked for (and clears the request).
+  bool wait_for_sync(std::chrono::milliseconds timeout, const std::atomic<bool>& stop);
+  void wake();  // any thread
+  bool sync_requested() const { return sync_requested_.load(std::memory_order_acquire); }
 
   // Drops keys whose window has ended and that have nothing to sync. Visits `shards`
   // shards per call, round robin (so the caller can spread the work).
@@ -152,7 +157,11 @@ class CounterStore {
   std::unique_ptr<Shard[]> shards_;
   std::atomic<bool> remote_up_{true};
   std::atomic<size_t> sweep_next_{0};
-  std::function<void()> sync_wanted_;
+  // Workers ask for a sync by setting the flag; only the transition takes the mutex (to
+  // notify without a lost wake-up), so a hot key costs one atomic exchange per request.
+  std::atomic<bool> sync_requested_{false};
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
 };
 
 }  // namespace postern::throttle

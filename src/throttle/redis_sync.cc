@@ -34,29 +34,17 @@ std::string RedisSync::redis_key(const std::string& prefix, std::string_view key
 }
 
 void RedisSync::start() {
-  store_->on_sync_wanted([this] { wake(); });
   thread_ = std::thread([this] { run(); });
 }
 
 void RedisSync::stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
-    stopping_ = true;
-  }
-  cv_.notify_one();
+  stopping_.store(true);
+  store_->wake();
   if (thread_.joinable()) thread_.join();
-  store_->on_sync_wanted(nullptr);
   if (ctx_) {
     redisFree(ctx_);
     ctx_ = nullptr;
   }
-}
-
-void RedisSync::wake() {
-  if (woken_.exchange(true, std::memory_order_acq_rel)) return;
-  std::lock_guard lock(mu_);
-  cv_.notify_one();
 }
 
 RedisSyncStats RedisSync::stats() const {
@@ -66,15 +54,10 @@ RedisSyncStats RedisSync::stats() const {
 
 void RedisSync::run() {
   round();  // connect at once: until Redis has answered, this node counts alone
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms),
-                 [this] { return stopping_ || woken_.load(std::memory_order_acquire); });
-    if (stopping_) break;
-    woken_.store(false, std::memory_order_release);
-    lock.unlock();
+  while (!stopping_.load()) {
+    store_->wait_for_sync(std::chrono::milliseconds(options_.interval_ms), stopping_);
+    if (stopping_.load()) break;
     round();
-    lock.lock();
   }
 }
 
@@ -87,13 +70,17 @@ void RedisSync::fail(const std::string& why) {
   store_->set_remote_up(false);
   backoff_ms_ = backoff_ms_ == 0 ? options_.interval_ms : std::min<int64_t>(backoff_ms_ * 2, 1000);
   next_connect_ms_ = now_ms() + backoff_ms_;
+  bool first;
   {
     std::lock_guard lock(mu_);
+    first = stats_.failures == 0;
     ++stats_.failures;
     stats_.up = false;
     stats_.last_error = why;
   }
-  if (was_up) log::warn("throttling: Redis {}:{} unreachable ({}); fail-open tiers count locally, fail-closed tiers answer 503",
+  // Logged when Redis goes away and on the very first failure (a wrong address or password
+  // at start), not on every retry.
+  if (was_up || first) log::warn("throttling: Redis {}:{} unreachable ({}); fail-open tiers count locally, fail-closed tiers answer 503",
                         options_.host, options_.port, why);
 }
 

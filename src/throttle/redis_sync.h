@@ -11,7 +11,6 @@
 // Redis Cluster slot. When Redis cannot be reached the store is told (fail-open quotas count
 // locally, fail-closed ones refuse) and the thread reconnects with backoff up to 1 s.
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -64,10 +63,8 @@ class RedisSync {
   std::shared_ptr<CounterStore> store_;
   RedisOptions options_;
   std::thread thread_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::atomic<bool> woken_{false};
+  mutable std::mutex mu_;  // guards stats_
+  std::atomic<bool> stopping_{false};
   redisContext* ctx_ = nullptr;
   int64_t backoff_ms_ = 0;
   int64_t next_connect_ms_ = 0;

@@ -2,6 +2,7 @@
 // one fleet limit within the documented bound; Redis killed mid-run and restarted, with a
 // fail-open and a fail-closed tier; the Redis key layout.
 #include <signal.h>
+#include <stdlib.h>
 
 #include <atomic>
 #include <thread>
@@ -14,12 +15,15 @@ namespace {
 // redis-server on a free loopback port, no persistence, killed by pid at the end.
 class RedisServer {
  public:
-  RedisServer(const fs::path& dir, int port = 0) : dir_(dir), port_(port ? port : free_port()) { start(); }
+  RedisServer(const fs::path& dir, int port = 0, std::vector<std::string> extra = {})
+      : dir_(dir), port_(port ? port : free_port()), extra_(std::move(extra)) {
+    start();
+  }
   void start() {
-    proc_ = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                 "--save", "", "--appendonly", "no", "--dir", dir_.string()},
-        dir_ / ("redis-" + std::to_string(port_) + ".log"));
+    std::vector<std::string> argv{"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                  "--save", "", "--appendonly", "no", "--dir", dir_.string()};
+    argv.insert(argv.end(), extra_.begin(), extra_.end());
+    proc_ = std::make_unique<Process>(argv, dir_ / ("redis-" + std::to_string(port_) + ".log"));
     if (!eventually(10000ms, [&] { return port_open(port_) || !proc_->alive(); }) || !proc_->alive())
       throw std::runtime_error("redis-server did not start: " + proc_->log());
   }
@@ -35,6 +39,7 @@ class RedisServer {
  private:
   fs::path dir_;
   int port_;
+  std::vector<std::string> extra_;
   std::unique_ptr<Process> proc_;
 };
 
@@ -50,12 +55,12 @@ class RedisThrottling : public GatewayTest {
            "paths:\n"
            "  /a: {get: {}}\n";
   }
-  GatewayOptions options(int redis_port) {
+  GatewayOptions options(int redis_port, const std::string& redis_extra = "") {
     start_echo();
     GatewayOptions o;
     o.throttling = "  mode: redis\n"
                    "  redis: {address: \"127.0.0.1:" + std::to_string(redis_port) +
-                   "\", sync_interval: 20ms, batch: 10, timeout: 200ms, key_prefix: itest}\n"
+                   "\", sync_interval: 20ms, batch: 10, timeout: 200ms, key_prefix: itest" + redis_extra + "}\n"
                    "  unauthenticated_tier: Unlimited\n"
                    "  tiers:\n"
                    "    resource:\n"
@@ -150,6 +155,32 @@ TEST_F(RedisThrottling, RedisDownFailOpenAndClosedThenRecovers) {
   redis = std::make_unique<RedisServer>(tmp.path(), redis_port);
   ASSERT_TRUE(redis_up(gw->admin_port()));
   EXPECT_TRUE(eventually(5000ms, [&] { return status(port(), "/closed/a") == 200; }));
+}
+
+// A Redis that requires a password: the gateway authenticates with the one from its
+// environment; with a wrong one it never counts as up, and fail-closed tiers refuse.
+TEST_F(RedisThrottling, PasswordFromTheEnvironment) {
+  RedisServer redis(tmp.path(), 0, {"--requirepass", "itest-redis-secret"});
+  ::setenv("POSTERN_ITEST_REDIS_PASSWORD", "itest-redis-secret", 1);
+  ::setenv("POSTERN_ITEST_REDIS_WRONG", "not-the-password", 1);
+  ASSERT_NO_FATAL_FAILURE(start_gateway(options(redis.port(), ", password_env: POSTERN_ITEST_REDIS_PASSWORD")));
+  ASSERT_TRUE(redis_up(gw->admin_port()));
+  EXPECT_EQ(status(port(), "/fleet/a"), 200);
+  EXPECT_TRUE(eventually(5000ms, [&] {
+    return redis.cli("-a itest-redis-secret --no-auth-warning --scan --pattern 'itest:*'").find("itest:{api|fleet:1}:") !=
+           std::string::npos;
+  }));
+
+  Gateway wrong(tmp / "project-wrong", options(redis.port(), ", password_env: POSTERN_ITEST_REDIS_WRONG"));
+  std::string why;
+  ASSERT_TRUE(wrong.start(&why)) << why;
+  EXPECT_TRUE(eventually(5000ms, [&] { return status(wrong.http_port(), "/closed/a") == 503; }));
+  auto m = http_request(wrong.admin_port(), "GET", "/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("\npostern_throttle_redis_up 0\n"), std::string::npos);
+  EXPECT_NE(wrong.log().find("WRONGPASS"), std::string::npos) << "the refusal is logged: " << wrong.log();
+  wrong.process().signal(SIGTERM);
+  EXPECT_TRUE(wrong.process().wait_exit(15000ms));
 }
 
 }  // namespace

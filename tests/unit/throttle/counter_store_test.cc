@@ -197,11 +197,13 @@ TEST(CounterStore, DistributedUnconfirmedCapBoundsOvershoot) {
   CounterStore s({1u << 20, true, 4});  // at most 4 unconfirmed per key
   s.set_remote_up(true);
   Quota q{1000, 60'000, false};
-  int wake = 0;
-  s.on_sync_wanted([&] { ++wake; });
+  EXPECT_FALSE(s.sync_requested());
   for (int i = 0; i < 4; ++i) ASSERT_EQ(s.acquire("k", q, 1, 0).kind, Kind::kAllowed);
+  EXPECT_TRUE(s.sync_requested());  // half of the cap is unconfirmed: a sync was asked for
   EXPECT_EQ(s.acquire("k", q, 1, 0).kind, Kind::kLimited);  // wait for the fleet's answer
-  EXPECT_GT(wake, 0);
+  std::atomic<bool> stop{false};
+  EXPECT_TRUE(s.wait_for_sync(std::chrono::milliseconds(0), stop));  // the request is consumed
+  EXPECT_FALSE(s.sync_requested());
   std::vector<Delta> d;
   s.take_deltas(d);
   s.confirm(d[0], 4);
