@@ -169,6 +169,30 @@ net::awaitable<ProxySession::Outcome> ProxySession::local_reply(int status, int 
   co_return (keep && written) ? Outcome::kKeepAlive : Outcome::kClose;
 }
 
+std::string_view ProxySession::caller_ip() {
+  if (!trusted_peer_) return client_ip_;
+  // Walk X-Forwarded-For from the right (the hop nearest to us) past our trusted proxies;
+  // entries further left were written by whoever the client is and are never believed.
+  caller_ip_.clear();
+  for (auto h = req_.headers.rbegin(); h != req_.headers.rend(); ++h) {
+    if (h->kind != http::HeaderKind::kXForwardedFor) continue;
+    std::string_view list = h->value;
+    while (!list.empty()) {
+      size_t comma = list.rfind(',');
+      std::string_view entry = trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(0, comma);
+      net::error_code ec;
+      auto addr = net::asio::ip::make_address(std::string(entry), ec);
+      if (ec) return caller_ip_.empty() ? std::string_view(client_ip_) : std::string_view(caller_ip_);
+      if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+        addr = net::asio::ip::make_address_v4(net::asio::ip::v4_mapped, addr.to_v6());
+      caller_ip_ = addr.to_string();
+      if (!runtime_->is_trusted_proxy(addr)) return caller_ip_;
+    }
+  }
+  return caller_ip_.empty() ? std::string_view(client_ip_) : std::string_view(caller_ip_);
+}
+
 void ProxySession::finish_request(int status, std::string_view reason) {
   auto& m = worker_.metrics();
   uint32_t slot = route_ ? route_->metrics_slot : 0;
@@ -336,9 +360,10 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   // Blocking conditions on the caller's address and the API come before authentication:
   // a blocked client costs no signature check.
   const throttle::BlockList* blocks = worker_.block_list();
+  const std::string_view caller = caller_ip();
   if (blocks != nullptr && !blocks->empty()) {
     const config::Api& api = *route_->route->api;
-    bool ip = blocks->blocks_ip(client_ip_);
+    bool ip = blocks->blocks_ip(caller);
     if (ip || blocks->blocks_api(api.name, api.version)) {
       co_return co_await local_reply(403, 900805, "Message blocked",
                                      ip ? "You have been blocked from accessing the resource (IP address)"
@@ -358,7 +383,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   if (!route_->filters.empty()) {
     const int64_t now_us = SystemClock::instance().unix_micros();
     filters::RequestContext fctx(req_, path_, *route_->route, worker_.id(), now_us / 1'000);
-    fctx.client_ip = client_ip_;
+    fctx.client_ip = caller;
     fctx.response_headers = &response_headers_;
     fctx.byte_charges = &byte_charges_;
     fctx.block_list = blocks;

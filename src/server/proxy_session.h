@@ -62,6 +62,9 @@ class ProxySession final : public net::DeadlineEntry {
                            const config::Endpoint& endpoint);
   void build_response_head(const http::ResponseHead& resp, bool chunk_to_client, bool keep_alive);
   void finish_request(int status, std::string_view reason);
+  // The address blocking and throttling see: the peer, or behind trusted proxies the nearest
+  // X-Forwarded-For entry that is not one of them.
+  std::string_view caller_ip();
   net::awaitable<bool> write_client(std::string_view a, std::string_view b = {});
 
   Worker& worker_;
@@ -104,6 +107,7 @@ class ProxySession final : public net::DeadlineEntry {
   std::string add_header_value_;        // owned: the filter's copy may be gone after a suspension
   const char* endpoint_text_ = "";
   std::string response_headers_;  // added to the client's response (RateLimit-*)
+  std::string caller_ip_;         // the client behind trusted proxies (X-Forwarded-For), else empty
   std::vector<filters::ByteCharge> byte_charges_;  // bandwidth quotas to charge when done
   SteadyTime started_{};
   SteadyTime upstream_started_{};

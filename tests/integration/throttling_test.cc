@@ -20,10 +20,12 @@ class Throttling : public GatewayTest {
 
   // Open API (Unauthenticated tier) with an API-level tier, an API with a resource tier on
   // one operation, and a secured API whose subscription/application tiers come from tokens.
-  void start(const std::string& throttling, const std::string& workers = "2", const std::string& admin_extra = "") {
+  void start(const std::string& throttling, const std::string& workers = "2", const std::string& admin_extra = "",
+             std::vector<std::string> forwarding = {}) {
     start_echo();
     GatewayOptions o;
     o.workers = workers;
+    o.forwarding = std::move(forwarding);
     o.admin_extra = admin_extra;
     o.security = "  issuers:\n"
                  "    - {name: test, issuer: test-issuer, certificate: " + pub_.string() + "}\n";
@@ -338,6 +340,34 @@ TEST_F(Throttling, BlockingNeedsAnAdminToken) {
   EXPECT_EQ(r->status, 403);
   EXPECT_NE(r->body.find("admin.token_env"), std::string::npos) << r->body;
   EXPECT_EQ(get("/open/a")->status, 200);
+}
+
+// Behind a load balancer every connection comes from the balancer: blocking and per-IP
+// quotas must see the client it forwards, and only from trusted proxies.
+TEST_F(Throttling, BehindTrustedProxiesTheForwardedClientCounts) {
+  ASSERT_NO_FATAL_FAILURE(start(std::string(kTiers) + "  unauthenticated_tier: Gold\n  blocking:\n    - {ip: 203.0.113.9}\n",
+                                "2", "", {"trusted_proxies: [127.0.0.1/32, 10.0.0.0/8]"}));
+  // The blocked client behind a chain of two trusted proxies.
+  auto r = get("/open/a", "", {{"X-Forwarded-For", "203.0.113.9, 10.1.2.3"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(code_of(*r), 900805);
+  // An entry left of the nearest untrusted hop was written by the client: not believed.
+  EXPECT_EQ(get("/open/a", "", {{"X-Forwarded-For", "203.0.113.9, 198.51.100.7"}})->status, 200);
+  // Per-IP quotas follow the forwarded client (Gold: 3 per hour per caller).
+  EXPECT_EQ(get("/open/a", "", {{"X-Forwarded-For", "198.51.100.7"}})->status, 200);
+  EXPECT_EQ(get("/open/a", "", {{"X-Forwarded-For", "198.51.100.7"}})->status, 200);
+  r = get("/open/a", "", {{"X-Forwarded-For", "198.51.100.7"}});
+  EXPECT_EQ(r->status, 429);
+  EXPECT_EQ(code_of(*r), 900804);
+  EXPECT_EQ(get("/open/a", "", {{"X-Forwarded-For", "198.51.100.8"}})->status, 200);
+  // Without the header the balancer itself is the caller.
+  EXPECT_EQ(get("/open/a")->status, 200);
+}
+
+TEST_F(Throttling, ForwardedForFromAnUntrustedPeerIsIgnored) {
+  ASSERT_NO_FATAL_FAILURE(start(std::string(kTiers) + "  blocking:\n    - {ip: 203.0.113.9}\n"));
+  EXPECT_EQ(get("/open/a", "", {{"X-Forwarded-For", "203.0.113.9"}})->status, 200);
 }
 
 TEST_F(Throttling, ConfigBlockingConditions) {
