@@ -181,8 +181,7 @@ Decision ThrottleFilter::on_request(RequestContext& ctx, Rejection& reject) cons
     if (config_.rate_limit_headers) {
       throttle::Verdict shown = v;
       shown.remaining = 0;
-      std::string p = policy.empty() ? std::string() : policy;
-      rate_limit_headers(reject.extra_headers, shown, p);
+      rate_limit_headers(reject.extra_headers, shown, policy);
     }
     reject.reason = level_reason;
     return Decision::kReject;
@@ -194,40 +193,29 @@ Decision ThrottleFilter::on_request(RequestContext& ctx, Rejection& reject) cons
     append_decimal(policy, uint64_t(unit_ms / 1000));
   };
 
+  // One request quota of a level: counted, or the request is refused (out = the rejection).
+  auto take = [&](std::string key, const throttle::Quota& q, int code, std::string_view why, Decision& out) {
+    add_policy(q.limit, q.unit_ms);
+    throttle::Verdict v = store_->acquire(key, q, 1, ctx.now_ms);
+    if (v.kind != throttle::Verdict::Kind::kAllowed) {
+      out = fail(v, code, why);
+      return false;
+    }
+    if (n_taken < taken.size()) taken[n_taken++] = Taken{std::move(key), q};
+    if (!have_tightest || v.remaining < tightest.remaining) {
+      tightest = v;
+      have_tightest = true;
+    }
+    return true;
+  };
+
   // One level: its request quota, burst quota and byte quota. Returns false when refused.
   auto check = [&](const config::ThrottleTier* t, std::string& key, int code, std::string_view why,
                    Decision& out) -> bool {
     if (t == nullptr || t->unlimited) return true;
     consumer_suffix(*t, ctx, key);
-    if (t->requests > 0) {
-      throttle::Quota q{t->requests, t->unit_ms, t->fail_closed};
-      add_policy(q.limit, q.unit_ms);
-      throttle::Verdict v = store_->acquire(key, q, 1, ctx.now_ms);
-      if (v.kind != throttle::Verdict::Kind::kAllowed) {
-        out = fail(v, code, why);
-        return false;
-      }
-      if (n_taken < taken.size()) taken[n_taken++] = Taken{key, q};
-      if (!have_tightest || v.remaining < tightest.remaining) {
-        tightest = v;
-        have_tightest = true;
-      }
-    }
-    if (t->burst > 0) {
-      std::string burst_key = key + "#s";
-      throttle::Quota q{t->burst, 1'000, t->fail_closed};
-      add_policy(q.limit, q.unit_ms);
-      throttle::Verdict v = store_->acquire(burst_key, q, 1, ctx.now_ms);
-      if (v.kind != throttle::Verdict::Kind::kAllowed) {
-        out = fail(v, code, why);
-        return false;
-      }
-      if (n_taken < taken.size()) taken[n_taken++] = Taken{std::move(burst_key), q};
-      if (!have_tightest || v.remaining < tightest.remaining) {
-        tightest = v;
-        have_tightest = true;
-      }
-    }
+    if (t->requests > 0 && !take(key, {t->requests, t->unit_ms, t->fail_closed}, code, why, out)) return false;
+    if (t->burst > 0 && !take(key + "#s", {t->burst, 1'000, t->fail_closed}, code, why, out)) return false;
     if (t->bytes > 0) {
       std::string bytes_key = key + "#B";
       throttle::Quota q{t->bytes, t->unit_ms, t->fail_closed};
