@@ -188,7 +188,7 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& proje
   }
   MapReader m(d, root, "postern.yaml",
               std::vector<std::string_view>{"listeners", "admin", "workers", "apis", "limits", "access_log",
-                                            "upstream_tls", "forwarding", "security", "throttling", "node_id"});
+                                            "upstream_tls", "forwarding", "security", "throttling", "analytics", "node_id"});
   if (!m.ok()) return;
 
   if (const Entry* e = m.get("listeners")) {
@@ -251,6 +251,7 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& proje
   if (const Entry* e = m.get("security")) parse_security(d, *e, project_abs, out.security);
   add_builtin_tiers(out.throttling);
   if (const Entry* e = m.get("throttling")) parse_throttling(d, *e, project_abs, out.throttling);
+  if (const Entry* e = m.get("analytics")) parse_analytics(d, *e, project_abs, out.analytics);
 
   if (const Entry* e = m.get("access_log")) {
     MapReader am(d, e->value, "access_log", std::vector<std::string_view>{"enabled", "path"});

@@ -23,6 +23,9 @@ void parse_security(Diagnostics& d, const Entry& e, const std::filesystem::path&
 // Parses postern.yaml's `throttling:` section (tiers override the built-in ones).
 void parse_throttling(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs,
                       ThrottlingConfig& out);
+// Parses postern.yaml's `analytics:` section.
+void parse_analytics(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs,
+                     AnalyticsConfig& out);
 // The WSO2 default policies (policies.yaml of Microgateway 3.2) plus Unlimited.
 void add_builtin_tiers(ThrottlingConfig& out);
 // A "host:port" value resolved now; reports and returns nullopt when it is not one.

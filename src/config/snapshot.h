@@ -292,6 +292,36 @@ struct ThrottlingConfig {
   std::string source;                     // of the `throttling:` section ("" when absent)
 };
 
+// postern.yaml `analytics:` — one event per request to local files, optionally uploaded to
+// a collector (docs/analytics.md). Read at start; a reload that changes it is logged and
+// takes effect at the next start.
+struct AnalyticsUpload {
+  std::string url;                 // collector base URL (http:// or https://); "" = no upload
+  std::string bearer_token;        // Authorization: Bearer … (from an env var or file)
+  std::string basic_user;          // … or Authorization: Basic user:password
+  std::string basic_password;
+  std::filesystem::path ca_file;   // empty = system CA store
+  std::chrono::milliseconds interval{10'000};   // how often to look for files when idle
+  std::chrono::milliseconds retry_min{1'000};   // backoff after a failed upload …
+  std::chrono::milliseconds retry_max{300'000}; // … doubling up to this
+  std::chrono::milliseconds timeout{60'000};    // one upload
+};
+
+struct AnalyticsConfig {
+  bool enabled = false;
+  std::filesystem::path dir;                   // absolute
+  // 0 = every event is written before its response completes (kill -9 loses none);
+  // otherwise events wait in memory at most this long.
+  std::chrono::milliseconds flush_interval{1'000};
+  uint64_t rotate_bytes = 64ull << 20;
+  std::chrono::milliseconds rotate_age{300'000};
+  bool gzip = true;
+  uint64_t max_disk_bytes = 1ull << 30;        // active + closed + outbox files
+  uint64_t max_buffer_bytes = 64ull << 20;     // per worker, interval mode only
+  AnalyticsUpload upload;
+  std::string source;                          // of the `analytics:` section ("" when absent)
+};
+
 struct GatewayConfig {
   std::vector<Listener> listeners;
   std::optional<SocketAddress> admin;  // no admin listener when absent
@@ -305,6 +335,7 @@ struct GatewayConfig {
   ForwardingPolicy forwarding;
   SecurityConfig security;
   ThrottlingConfig throttling;
+  AnalyticsConfig analytics;
   std::string node_id;  // gateway node id (hostname by default)
 };
 

@@ -55,9 +55,36 @@ void append_hex(std::string& out, uint64_t v, int width) {
   out.append(buf, r.ptr);
 }
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates,
+// at most U+10FFFF), or 0 when the bytes there are not one.
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  auto at = [&](size_t k) { return i + k < s.size() ? (unsigned char)s[i + k] : 0u; };
+  unsigned c = at(0);
+  auto cont = [](unsigned b) { return (b & 0xC0u) == 0x80u; };
+  if (c >= 0xC2 && c <= 0xDF) return cont(at(1)) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned b = at(1);
+    if (c == 0xE0 && b < 0xA0) return 0;  // overlong
+    if (c == 0xED && b > 0x9F) return 0;  // surrogates
+    return cont(b) && cont(at(2)) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned b = at(1);
+    if (c == 0xF0 && b < 0x90) return 0;  // overlong
+    if (c == 0xF4 && b > 0x8F) return 0;  // above U+10FFFF
+    return cont(b) && cont(at(2)) && cont(at(3)) ? 4 : 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
 void append_json_escaped(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = (unsigned char)s[i];
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -69,8 +96,15 @@ void append_json_escaped(std::string& out, std::string_view s) {
           out += "\\u00";
           out += hex[c >> 4];
           out += hex[c & 15];
-        } else {
+        } else if (c < 0x80) {
           out += char(c);
+        } else if (size_t n = utf8_sequence_length(s, i); n > 0) {
+          out.append(s.substr(i, n));
+          i += n - 1;
+        } else {
+          // Bytes from the network that are not UTF-8: a strict JSON reader would reject
+          // the whole line, so each bad byte becomes U+FFFD.
+          out += "\\ufffd";
         }
     }
   }

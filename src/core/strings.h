@@ -25,7 +25,8 @@ std::optional<uint64_t> parse_u64(std::string_view s);
 void append_decimal(std::string& out, uint64_t v);
 void append_hex(std::string& out, uint64_t v, int width = 0);
 
-// Appends `s` to `out` escaped as the inside of a JSON string.
+// Appends `s` to `out` escaped as the inside of a JSON string; bytes that are not UTF-8
+// become U+FFFD, so the output is always valid JSON text.
 void append_json_escaped(std::string& out, std::string_view s);
 
 }  // namespace postern

@@ -23,7 +23,9 @@ HeaderKind classify_header(std::string_view n) {
     case 10:
       if (iequals(n, "connection")) return HeaderKind::kConnection;
       if (iequals(n, "keep-alive")) return HeaderKind::kHopByHop;
+      if (iequals(n, "tracestate")) return HeaderKind::kTracestate;
       break;
+    case 11: if (iequals(n, "traceparent")) return HeaderKind::kTraceparent; break;
     case 12: if (iequals(n, "x-request-id")) return HeaderKind::kXRequestId; break;
     case 14: if (iequals(n, "content-length")) return HeaderKind::kContentLength; break;
     case 15: if (iequals(n, "x-forwarded-for")) return HeaderKind::kXForwardedFor; break;

@@ -21,6 +21,8 @@ enum class HeaderKind : uint8_t {
   kXForwardedProto,
   kXForwardedHost,
   kXRequestId,
+  kTraceparent,      // W3C trace context: rewritten for the backend
+  kTracestate,
 };
 
 HeaderKind classify_header(std::string_view name);

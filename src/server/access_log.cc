@@ -54,6 +54,8 @@ void AccessLogBuffer::append(const AccessLogEntry& e) {
                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                  e.unix_micros % 1'000'000);
   append_json_escaped(buffer_, e.request_id);
+  buffer_ += "\",\"trace_id\":\"";
+  append_json_escaped(buffer_, e.trace_id);
   buffer_ += "\",\"client\":\"";
   append_json_escaped(buffer_, e.client_ip);
   buffer_ += "\",\"method\":\"";

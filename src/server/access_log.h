@@ -14,6 +14,7 @@ namespace postern::server {
 struct AccessLogEntry {
   int64_t unix_micros = 0;
   std::string_view request_id;
+  std::string_view trace_id;
   std::string_view client_ip;
   std::string_view method;
   std::string_view path;     // normalized

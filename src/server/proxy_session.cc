@@ -1,5 +1,8 @@
 #include "server/proxy_session.h"
 
+#include "analytics/event_buffer.h"
+#include "http/trace_context.h"
+
 #include <cstring>
 
 #include <openssl/ssl.h>
@@ -131,6 +134,33 @@ net::awaitable<void> ProxySession::serve() {
   disarm();
 }
 
+namespace {
+
+// Which part of the gateway refused a request, for the analytics event.
+const char* error_source_for(LocalReason reason, int code) {
+  switch (reason) {
+    case LocalReason::kUnauthorized:
+    case LocalReason::kForbidden: return "auth";
+    case LocalReason::kThrottled: return "throttle";
+    case LocalReason::kBlocked: return "blocked";
+    case LocalReason::kUnavailable: return code >= 900800 && code < 900900 ? "throttle" : "auth";
+    default: return "gateway";
+  }
+}
+
+// The quota a WSO2 throttling code names.
+std::string_view throttle_level_for(int code) {
+  switch (code) {
+    case 900800: return "api";
+    case 900802: return "resource";
+    case 900803: return "application";
+    case 900804: return "subscription";
+    default: return {};
+  }
+}
+
+}  // namespace
+
 net::awaitable<bool> ProxySession::write_client(std::string_view a, std::string_view b) {
   arm_for(Phase::kWriteClient, runtime_->config->gateway.limits.idle_timeout);
   net::error_code ec;
@@ -153,6 +183,14 @@ net::awaitable<ProxySession::Outcome> ProxySession::local_reply(int status, int 
   http::LocalReply reply{status, code, message, description, extra_headers};
   http::append_local_reply(out_, reply, keep, request_id_, req_.method == "HEAD");
   worker_.metrics().local_replies[size_t(reason)].add();
+  error_code_ = code;
+  if (*error_source_ == '\0') error_source_ = error_source_for(reason, code);
+  error_reason_.assign(log_reason.empty() ? message : log_reason);
+  if (!description.empty() && log_reason.empty()) {
+    error_reason_ += ": ";
+    error_reason_.append(description);
+  }
+  co_await commit_event(status, 0);
   bool written = co_await write_client(out_);
   finish_request(status, log_reason.empty() ? message : log_reason);
   if (!keep && written) {
@@ -211,11 +249,23 @@ void ProxySession::finish_request(int status, std::string_view reason) {
     }
     byte_charges_.clear();
   }
+  auto& events = worker_.analytics();
+  if (events.enabled() && !event_recorded_) {
+    if (status == 499 && *error_source_ == '\0') {
+      error_source_ = "client";
+      error_reason_.assign(reason);
+    }
+    analytics::Event e;
+    fill_event(e, status, bytes_out_);
+    event_recorded_ = true;
+    events.append(e);
+  }
   auto& log = worker_.access_log();
   if (log.enabled()) {
     AccessLogEntry e;
     e.unix_micros = SystemClock::instance().unix_micros();
     e.request_id = request_id_;
+    e.trace_id = trace_id_;
     e.client_ip = client_ip_;
     e.method = req_.method;
     e.path = path_;
@@ -234,6 +284,85 @@ void ProxySession::finish_request(int status, std::string_view reason) {
     e.reason = reason;
     log.append(e);
   }
+}
+
+void ProxySession::fill_event(analytics::Event& e, int status, uint64_t bytes_out) {
+  e.unix_micros = SystemClock::instance().unix_micros();
+  e.request_id = request_id_;
+  e.trace_id = trace_id_;
+  e.node = runtime_->config->gateway.node_id;
+  if (route_ && route_->route->api) {
+    const config::Api& api = *route_->route->api;
+    e.api = api.name;
+    e.api_version = api.version;
+    e.base_path = api.base_path;
+    e.resource = route_->route->resource_path;
+  }
+  e.method = req_.method;
+  if (identity_) {
+    e.app_id = identity_->application_id;
+    e.app_name = identity_->application_name;
+    e.consumer_key = identity_->consumer_key;
+    e.user = identity_->subject;
+    e.key_type = identity_->sandbox ? "SANDBOX" : "PRODUCTION";
+  }
+  e.client_ip = caller_ip_.empty() ? std::string_view(client_ip_) : std::string_view(caller_ip_);
+  if (const http::Header* ua = http::find_header(req_.headers, "user-agent")) e.user_agent = ua->value;
+  e.status = status;
+  e.error_code = error_code_;
+  e.error_source = error_source_;
+  e.error_reason = error_reason_;
+  if (e.error_source == std::string_view("throttle")) e.throttle_level = throttle_level_for(error_code_);
+  e.bytes_in = bytes_in_;
+  e.bytes_out = bytes_out;
+  e.total_us = micros_since(started_);
+  e.upstream_us = upstream_us_;
+  e.endpoint = endpoint_text_;
+}
+
+net::awaitable<void> ProxySession::commit_event(int status, uint64_t bytes_out) {
+  auto& events = worker_.analytics();
+  if (!events.every_event() || event_recorded_) co_return;
+  analytics::Event e;
+  fill_event(e, status, bytes_out);
+  event_recorded_ = true;
+  // A stalled disk holds the response back (that is the promise of this mode); a client
+  // that gives up meanwhile is closed by the write deadline.
+  arm_for(Phase::kWriteClient, runtime_->config->gateway.limits.idle_timeout);
+  co_await events.async_commit(e, net::asio::use_awaitable);
+}
+
+void ProxySession::begin_trace() {
+  trace_id_.clear();
+  traceparent_.clear();
+  tracestate_ = {};
+  const http::Header* tp = nullptr;
+  for (const auto& h : req_.headers) {
+    if (h.kind == http::HeaderKind::kTraceparent) {
+      if (tp != nullptr) {  // two traceparent headers: neither is believed (spec §3.2)
+        tp = nullptr;
+        break;
+      }
+      tp = &h;
+    }
+  }
+  http::TraceParent parent;
+  uint8_t flags = 0x01;  // a new trace is sampled: the backend's tracer should record it
+  if (tp != nullptr && http::parse_traceparent(tp->value, parent)) {
+    trace_id_.assign(parent.trace_id);
+    flags = parent.flags & 0x01;  // forward only the flags version 00 defines
+    // tracestate belongs to the trace it came with; combined from all its headers.
+    for (const auto& h : req_.headers) {
+      if (h.kind == http::HeaderKind::kTracestate) {
+        tracestate_ = h.value;
+        break;
+      }
+    }
+  } else {
+    append_hex(trace_id_, worker_.random64(), 16);
+    append_hex(trace_id_, worker_.random64() | 1, 16);
+  }
+  http::format_traceparent(traceparent_, trace_id_, worker_.random64(), flags);
 }
 
 net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
@@ -258,6 +387,12 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   add_header_name_ = {};
   endpoint_text_ = "";
   response_headers_.clear();
+  error_code_ = 0;
+  error_source_ = "";
+  error_reason_.clear();
+  event_recorded_ = false;
+  caller_ip_.clear();
+  trace_id_.clear();
   byte_charges_.clear();
   upstream_us_ = bytes_in_ = bytes_out_ = 0;
   started_ = now();
@@ -310,6 +445,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   const http::Header* rid = http::find_header(req_.headers, "x-request-id");
   if (rid && valid_request_id(rid->value)) request_id_.assign(rid->value);
   else worker_.make_request_id(request_id_);
+  begin_trace();
 
   if (req_.upgrade_websocket) {
     co_return co_await local_reply(501, 501, "Not Implemented",
@@ -442,6 +578,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
         d = f->on_password_checked(fctx, *check, out.matched, rej);
       }
       if (d == filters::Decision::kReject) {
+        identity_ = fctx.identity;  // who was refused (throttled callers are known by now)
         LocalReason why = rej.status == 429                        ? LocalReason::kThrottled
                           : rej.status == 503                      ? LocalReason::kUnavailable
                           : rej.status == 403 && rej.code == 900805 ? LocalReason::kBlocked
@@ -509,7 +646,7 @@ void ProxySession::build_upstream_head(const RuntimeRoute& route, std::string_vi
       case K::kXForwardedFor: xff = h.value; continue;
       case K::kXForwardedHost: xfh = h.value; continue;
       case K::kXForwardedProto: xfp = h.value; continue;
-      default: continue;  // hop-by-hop, or rebuilt below (Host, framing, Expect, request id)
+      default: continue;  // hop-by-hop, or rebuilt below (Host, framing, Expect, request id, trace)
     }
     if (!req_.connection.empty() && header_has_token(req_.connection, n)) continue;
     if (!strip_header_.empty() && n.size() == strip_header_.size() && iequals(n, strip_header_)) continue;
@@ -534,7 +671,14 @@ void ProxySession::build_upstream_head(const RuntimeRoute& route, std::string_vi
   else out_.append(req_.host);
   out_ += "\r\nX-Request-ID: ";
   out_ += request_id_;
+  out_ += "\r\ntraceparent: ";
+  out_ += traceparent_;
   out_ += "\r\n";
+  if (!tracestate_.empty()) {
+    out_ += "tracestate: ";
+    out_.append(tracestate_);
+    out_ += "\r\n";
+  }
   if (!add_header_value_.empty()) {
     out_.append(add_header_name_);
     out_ += ": ";
@@ -807,6 +951,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
     bool body_consumed = pos_ >= body_begin && req_.framing != http::BodyFraming::kChunked &&
                          (req_.framing == http::BodyFraming::kNone || bytes_in_ == req_.content_length);
     if (body_consumed) req_.framing = http::BodyFraming::kNone;
+    error_source_ = "upstream";
     co_return co_await local_reply(status, status, timeout ? "Gateway Timeout" : "Bad Gateway", desc,
                                    LocalReason::kBadRequest, true);
   }
@@ -835,12 +980,14 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
   active_upstream_ = conn.get();
   switch (resp_.framing) {
     case http::BodyFraming::kNone:
+      co_await commit_event(status, 0);
       client_ok = co_await write_client(out_);
       if (uend > upos) upstream_ok = false;  // bytes after a bodiless response: do not reuse
       break;
     case http::BodyFraming::kContentLength: {
       uint64_t remaining = resp_.content_length;
       size_t avail = std::min<uint64_t>(uend - upos, remaining);
+      if (avail == remaining) co_await commit_event(status, avail);
       client_ok = co_await write_client(out_, std::string_view(ubuf.get() + upos, avail));
       upos += avail;
       remaining -= avail;
@@ -849,6 +996,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
         co_await read_upstream();
         if (ec) break;
         size_t take = std::min<uint64_t>(uend, remaining);
+        if (take == remaining) co_await commit_event(status, bytes_out_ + take);
         client_ok = co_await write_client(std::string_view(ubuf.get(), take));
         upos = take;
         remaining -= take;
@@ -856,6 +1004,10 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
       }
       if (remaining > 0 || uend > upos) upstream_ok = false;
       if (remaining > 0) client_keep = false;  // truncated: the client must see the connection end
+      if (remaining > 0 && client_ok) {
+        error_source_ = "upstream";
+        error_reason_ = "the endpoint's response body ended early";
+      }
       break;
     }
     case http::BodyFraming::kChunked: {
@@ -869,6 +1021,8 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
         if (r == http::ChunkedDecoder::Result::kError) {
           upstream_ok = false;
           client_keep = false;
+          error_source_ = "upstream";
+          error_reason_ = "the endpoint sent invalid chunked framing";
           break;
         }
         bool done = r == http::ChunkedDecoder::Result::kDone;
@@ -877,6 +1031,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
         if (chunk_to_client && !chunk_.empty()) append_chunk_size(wire, chunk_.size());
         if (chunk_to_client && !chunk_.empty()) chunk_ += "\r\n";
         if (done && chunk_to_client) chunk_ += "0\r\n\r\n";
+        if (done) co_await commit_event(status, chunked_.payload_bytes());
         if (!wire.empty() || !chunk_.empty()) client_ok = co_await write_client(wire, chunk_);
         first_write = false;
         bytes_out_ = chunked_.payload_bytes();
@@ -912,8 +1067,13 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
         if (ec) {
           // EOF is the normal end; a timeout or reset means a truncated body.
           bool eof = ec == net::asio::error::eof || ec == net::asio::ssl::error::stream_truncated;
+          if (eof) co_await commit_event(status, bytes_out_);
           if (eof && chunk_to_client) client_ok = co_await write_client("0\r\n\r\n");
-          if (!eof) client_keep = false;
+          if (!eof) {
+            client_keep = false;
+            error_source_ = "upstream";
+            error_reason_ = "the endpoint's response body ended early";
+          }
           break;
         }
       }
@@ -930,8 +1090,11 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
   } else {
     conn->transport.close();
   }
+  if (!client_ok) {
+    finish_request(499, "client closed the connection during the response");
+    co_return Outcome::kClose;
+  }
   finish_request(status, "");
-  if (!client_ok) co_return Outcome::kClose;
   co_return client_keep ? Outcome::kKeepAlive : Outcome::kClose;
 }
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "analytics/event.h"
 #include "http/chunked_decoder.h"
 #include "http/head_parser.h"
 #include "http/local_reply.h"
@@ -62,6 +63,13 @@ class ProxySession final : public net::DeadlineEntry {
                            const config::Endpoint& endpoint);
   void build_response_head(const http::ResponseHead& resp, bool chunk_to_client, bool keep_alive);
   void finish_request(int status, std::string_view reason);
+  // Analytics (docs/analytics.md): the current request as an event.
+  void fill_event(analytics::Event& e, int status, uint64_t bytes_out);
+  // Every-event mode: writes the event before the response's last bytes go to the client,
+  // so no response is ever received without its event on disk. Otherwise nothing.
+  net::awaitable<void> commit_event(int status, uint64_t bytes_out);
+  // Trace context for this request: the client's traceparent continued, or a new trace.
+  void begin_trace();
   // The address blocking and throttling see: the peer, or behind trusted proxies the nearest
   // X-Forwarded-For entry that is not one of them.
   std::string_view caller_ip();
@@ -115,6 +123,14 @@ class ProxySession final : public net::DeadlineEntry {
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   router::MatchResult match_;
+  // Why the request failed, for its analytics event ("" source = it did not).
+  int error_code_ = 0;
+  const char* error_source_ = "";
+  std::string error_reason_;
+  bool event_recorded_ = false;
+  std::string trace_id_;          // 32 hex digits
+  std::string traceparent_;       // what the backend receives
+  std::string_view tracestate_;   // forwarded with a continued trace
 };
 
 }  // namespace postern::server

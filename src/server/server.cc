@@ -53,8 +53,14 @@ int Server::run() {
   throttling_.apply(gw.throttling, store);
   // One checking thread per two cores: a password flood then takes at most half the CPU.
   password_checker_ = std::make_unique<PasswordChecker>(std::max(1u, std::thread::hardware_concurrency() / 2), 64);
+  if (!analytics_.start(gw.analytics, gw.node_id, n, error)) {
+    log::error("{}", error);
+    return 1;
+  }
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, main_loop_, access_log_));
+    analytics_.configure_buffer(i, workers_.back()->analytics());
+    workers_.back()->set_analytics_flush(gw.analytics.flush_interval);
     workers_.back()->set_blocker(&throttling_.blocker());
     workers_.back()->set_password_checker(password_checker_.get());
   }
@@ -108,6 +114,11 @@ int Server::run() {
   // The main loop ends when the drain is complete: workers stop their loops, then we stop ours.
   main_loop_.run();
   for (auto& w : workers_) w->join();
+  {
+    std::vector<analytics::EventBuffer*> buffers;
+    for (auto& w : workers_) buffers.push_back(&w->analytics());
+    analytics_.stop(buffers);
+  }
   throttling_.stop();
   if (admin) admin->close();
   log::info("postern: stopped");
@@ -166,6 +177,7 @@ bool Server::reload(std::vector<std::string>& errors) {
   jwks_ = JwksFetchers::start(main_loop_, rt->jwt, rt->config->gateway.security, rt->client_tls);
   for (auto& w : workers_) w->publish(rt);
   throttling_.apply(rt->config->gateway.throttling, store);
+  analytics_.check_reload(rt->config->gateway.analytics);
   log::info("reloaded configuration (generation {}): {} APIs, {} routes", generation_,
             rt->config->apis.size(), rt->config->routes.size());
   return true;
@@ -190,6 +202,9 @@ std::string Server::metrics_text() const {
   }
   std::string out = render_prometheus(registry_, ms, g, generation_, reload_failures_);
   throttling_.append_metrics(out);
+  std::vector<const analytics::EventBuffer*> buffers;
+  for (const auto& w : workers_) buffers.push_back(&w->analytics_view());
+  analytics_.append_metrics(out, buffers);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "admin/admin_backend.h"
 #include "config/loader.h"
 #include "net/asio.h"
+#include "server/analytics_state.h"
 #include "server/access_log.h"
 #include "server/jwks_fetcher.h"
 #include "server/metrics.h"
@@ -69,6 +70,7 @@ class Server final : public admin::AdminBackend {
   std::shared_ptr<JwksFetchers> jwks_;  // for the runtime in force
   std::vector<std::string> revoked_;     // jtis revoked through the admin API
   ThrottlingState throttling_;
+  AnalyticsState analytics_;
   // Basic-auth password checks, off the workers; destroyed before the workers (members are
   // destroyed in reverse order), so no check posts to a loop that is gone.
   std::unique_ptr<PasswordChecker> password_checker_;

@@ -17,6 +17,12 @@ Worker::Worker(unsigned id, net::asio::io_context& main_loop, std::shared_ptr<Ac
       housekeeping_timer_(loop_) {
   std::random_device rd;
   request_id_salt_ = (uint64_t(rd()) << 32) ^ rd();
+  random_state_ = (uint64_t(rd()) << 32) ^ rd();
+}
+
+void Worker::set_analytics_flush(Millis flush_interval) {
+  analytics_.bind_loop(loop_);
+  analytics_flush_interval_ = flush_interval;
 }
 
 Worker::~Worker() { join(); }
@@ -54,6 +60,9 @@ void Worker::start(std::shared_ptr<const Runtime> runtime) {
     net::asio::co_spawn(loop_, accept_loop(i), net::asio::detached);
   }
   net::asio::co_spawn(loop_, housekeeping(), net::asio::detached);
+  if (analytics_.enabled() && !analytics_.every_event()) {
+    net::asio::co_spawn(loop_, flush_analytics(), net::asio::detached);
+  }
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), fmt::format("postern-w{}", id_).c_str());
     loop_.run();
@@ -99,8 +108,10 @@ void Worker::maybe_finish_drain() {
   if (!draining_ || stopped_ || sessions_.size() > 0) return;
   stopped_ = true;
   access_log_.flush();
+  analytics_.flush();
   pool_.close_all();
   housekeeping_timer_.cancel();
+  analytics_timer_.cancel();
   loop_.stop();
 }
 
@@ -150,6 +161,17 @@ net::awaitable<void> Worker::accept_loop(size_t listener_index) {
   }
 }
 
+net::awaitable<void> Worker::flush_analytics() {
+  // Events wait in the worker's buffer at most one interval (docs/analytics.md).
+  for (;;) {
+    analytics_timer_.expires_after(analytics_flush_interval_);
+    net::error_code ec;
+    co_await analytics_timer_.async_wait(net::with_ec(ec));
+    if (stopped_) co_return;
+    analytics_.flush();
+  }
+}
+
 net::awaitable<void> Worker::housekeeping() {
   SteadyTime last_evict = std::chrono::steady_clock::now();
   for (;;) {
@@ -160,6 +182,7 @@ net::awaitable<void> Worker::housekeeping() {
     SteadyTime now = std::chrono::steady_clock::now();
     sessions_.sweep(now);
     access_log_.flush();
+    if (analytics_.every_event()) analytics_.flush();  // batches parked on a full queue
     if (now - last_evict >= std::chrono::seconds(1)) {
       pool_.evict_idle(now, runtime_->config->gateway.limits.upstream_idle_timeout);
       last_evict = now;

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "analytics/event_buffer.h"
 #include "net/asio.h"
 #include "net/deadline_list.h"
 #include "server/access_log.h"
@@ -49,11 +50,20 @@ class Worker {
   net::DeadlineList& sessions() { return sessions_; }
   WorkerMetrics& metrics() { return metrics_; }
   AccessLogBuffer& access_log() { return access_log_; }
+  analytics::EventBuffer& analytics() { return analytics_; }
   Introspector& introspector() { return introspector_; }
   bool draining() const { return draining_; }
   unsigned id() const { return id_; }
   // A fresh request id: 32 hex digits, unique per process (worker id, random, counter).
   void make_request_id(std::string& out);
+  // Random bits for trace and span ids (not for secrets).
+  uint64_t random64() {
+    // splitmix64: fast, and every output differs for a process's life.
+    uint64_t z = (random_state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
   // Buffers for upstream responses, recycled so a request does not allocate.
   std::unique_ptr<char[]> take_buffer();
   void give_buffer(std::unique_ptr<char[]> b);
@@ -73,9 +83,13 @@ class Worker {
   // Main thread, before start().
   void set_blocker(const throttle::Blocker* blocker) { blocker_ = blocker; }
   void set_password_checker(PasswordChecker* checker) { password_checker_ = checker; }
+  // Main thread, before start(): this worker's analytics buffer is flushed every
+  // `flush_interval` (0: every event commits itself); configure it through analytics().
+  void set_analytics_flush(Millis flush_interval);
 
   // --- any thread ---
   const WorkerMetrics& metrics_view() const { return metrics_; }
+  const analytics::EventBuffer& analytics_view() const { return analytics_; }
   int64_t active_connections() const { return active_.load(std::memory_order_relaxed); }
   int64_t idle_upstream() const { return idle_upstream_.load(std::memory_order_relaxed); }
 
@@ -84,6 +98,7 @@ class Worker {
  private:
   net::awaitable<void> accept_loop(size_t listener_index);
   net::awaitable<void> housekeeping();
+  net::awaitable<void> flush_analytics();
   void maybe_finish_drain();
 
   unsigned id_;
@@ -98,6 +113,10 @@ class Worker {
   net::DeadlineList sessions_;
   WorkerMetrics metrics_;
   AccessLogBuffer access_log_;
+  analytics::EventBuffer analytics_;
+  Millis analytics_flush_interval_{0};
+  net::asio::steady_timer analytics_timer_{loop_};
+  uint64_t random_state_ = 0;
   Introspector introspector_{loop_};
   bool draining_ = false;
   bool stopped_ = false;
