@@ -936,6 +936,7 @@ std::string Gateway::config_yaml() const {
   if (!options_.access_log.empty()) y += "access_log: " + options_.access_log + "\n";
   if (!options_.security.empty()) y += "security:\n" + options_.security;
   if (!options_.throttling.empty()) y += "throttling:\n" + options_.throttling;
+  if (!options_.analytics.empty()) y += "analytics:\n" + options_.analytics;
   return y;
 }
 

@@ -266,6 +266,7 @@ struct GatewayOptions {
   std::string access_log;               // "{enabled: true, path: access.log}" (verbatim)
   std::string security;                 // the body of the `security:` section, indented 2
   std::string throttling;               // the body of the `throttling:` section, indented 2
+  std::string analytics;                // the body of the `analytics:` section, indented 2
   std::string admin_extra;              // appended inside admin: {...}, e.g. ", token_file: t"
   // apis/<name> -> document. Defaults to {"pets.yaml": pets_api(<echo url>)} when empty.
   std::map<std::string, std::string> apis;
