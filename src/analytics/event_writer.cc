@@ -221,14 +221,18 @@ void EventWriter::close_file() {
 }
 
 bool EventWriter::write_pending() {
-  if (fd_ < 0 && !open_file()) return false;
-  // One writev for everything popped (IOV_MAX at a time); a short write resumes mid-batch.
+  // One writev for everything popped (up to 256 batches, and no further than the rotation
+  // size); a short write resumes mid-batch. A file exceeds rotate_size by one batch at most.
   while (!pending_.empty()) {
+    if (fd_ < 0 && !open_file()) return false;
     iovec iov[256];
     int n = 0;
+    uint64_t planned = file_bytes_;
     for (auto it = pending_.begin(); it != pending_.end() && n < 256; ++it, ++n) {
+      if (n > 0 && planned >= options_.rotate_bytes) break;
       iov[n].iov_base = (*it)->data.data();
       iov[n].iov_len = (*it)->data.size();
+      planned += (*it)->data.size();
     }
     ssize_t w = ::writev(fd_, iov, n);
     if (w < 0) {
@@ -241,10 +245,12 @@ bool EventWriter::write_pending() {
     active_bytes_.store(file_bytes_, std::memory_order_relaxed);
     stats_.bytes_written.fetch_add(uint64_t(w), std::memory_order_relaxed);
     size_t left = size_t(w);
+    bool mid_line = false;
     while (!pending_.empty()) {
       Batch* b = pending_.front();
       if (left < b->data.size()) {
         b->data.erase(0, left);  // rare: a short write
+        mid_line = left > 0;
         break;
       }
       left -= b->data.size();
@@ -258,6 +264,8 @@ bool EventWriter::write_pending() {
       }
       delete b;
     }
+    // Never rotate inside a batch: its rest belongs to this file.
+    if (!mid_line && file_bytes_ >= options_.rotate_bytes) close_file();
   }
   if (last_write_failed_) log::info("analytics: writing events works again");
   return true;
