@@ -1,6 +1,7 @@
 // libFuzzer target for the untrusted-input front of the data plane: the request-head
 // scanner and parser (src/http/head_parser.h), the chunked body decoder and the path
-// normalizer (src/http/path_normalizer.h), fed exactly as a worker feeds them.
+// normalizer (src/http/path_normalizer.h), fed exactly as a worker feeds them, and the W3C
+// traceparent parser (src/http/trace_context.h).
 //
 // Besides memory errors (ASan/UBSan) it checks the normalizer's contract:
 //  - a normalized path starts with '/', has no "." or ".." segments and no empty segment
@@ -16,6 +17,7 @@
 #include "http/chunked_decoder.h"
 #include "http/head_parser.h"
 #include "http/path_normalizer.h"
+#include "http/trace_context.h"
 
 namespace {
 
@@ -57,6 +59,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_normalized(as_path, false);
   check_normalized(as_path, true);
   (void)query_is_valid(as_path);
+
+  // The raw input as a traceparent value: a parsed one must format back to a valid one.
+  TraceParent tp;
+  if (parse_traceparent(as_path, tp)) {
+    check(tp.trace_id.size() == 32 && tp.parent_id.size() == 16);
+    std::string again;
+    format_traceparent(again, tp.trace_id, 0x1234, tp.flags);
+    TraceParent back;
+    check(parse_traceparent(again, back) && back.trace_id == tp.trace_id && back.flags == tp.flags);
+  }
 
   // The input as a request stream: head, then body framing.
   HeadScan scan = find_head_end(bytes, size, 8192, 431);
