@@ -114,7 +114,8 @@ std::optional<Answer> check_head(const ServerContext& ctx, const http::request<h
 }
 
 template <class Stream>
-asio::awaitable<bool> send(Stream& stream, const Answer& a, bool keep_alive, bool head_only = false) {
+// `a` by value: a coroutine must own its arguments.
+asio::awaitable<bool> send(Stream& stream, Answer a, bool keep_alive, bool head_only = false) {
   http::response<http::string_body> res{static_cast<http::status>(a.status), 11};
   res.set(http::field::server, "postern-collector");
   res.set(http::field::content_type, "application/json");
@@ -133,6 +134,27 @@ asio::awaitable<bool> send(Stream& stream, const Answer& a, bool keep_alive, boo
   co_return !ec;
 }
 
+// Named, never a braced temporary in a co_await expression: GCC 12 destroys some of those
+// twice (the "free(): invalid pointer" this once caused).
+Answer body_too_large(size_t limit) { return {413, error_body("body larger than " + std::to_string(limit) + " bytes"), {}}; }
+
+// After answering without reading the body (401, 413, …): read and discard what the client
+// is still sending for a moment before closing. Closing with unread data makes the kernel
+// send a reset, and the client would lose the answer it has not read yet.
+template <class Stream>
+asio::awaitable<void> drain(Stream& stream) {
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  tcp_layer.expires_after(2s);
+  char sink[16 * 1024];
+  size_t total = 0;
+  while (total < (4u << 20)) {
+    error_code ec;
+    size_t n = co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    total += n;
+  }
+}
+
 // One connection: requests in order, keep-alive, until the peer closes or an error.
 template <class Stream>
 asio::awaitable<void> serve(Stream& stream, ServerContext& ctx) {
@@ -148,13 +170,17 @@ asio::awaitable<void> serve(Stream& stream, ServerContext& ctx) {
     tcp_layer.expires_after(60s);  // idle keep-alive connections and slow heads end here
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::body_limit) {
-      co_await send(stream, {413, error_body("body larger than " + std::to_string(ctx.options.max_file_size) + " bytes"), {}}, false);
+      Answer too_big = body_too_large(ctx.options.max_file_size);
+      co_await send(stream, std::move(too_big), false);
+      co_await drain(stream);
       co_return;
     }
     if (ec) {
       if (ec != http::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::eof &&
-          ec != asio::ssl::error::stream_truncated && ec != asio::error::connection_reset)
-        co_await send(stream, {400, error_body("bad request: " + ec.message()), {}}, false);
+          ec != asio::ssl::error::stream_truncated && ec != asio::error::connection_reset) {
+        Answer bad{400, error_body("bad request: " + ec.message()), {}};
+        co_await send(stream, std::move(bad), false);
+      }
       co_return;
     }
     auto& req = parser.get();
@@ -163,7 +189,8 @@ asio::awaitable<void> serve(Stream& stream, ServerContext& ctx) {
     if (auto early = check_head(ctx, req, path)) {
       // The body (if any) is left unread, so the connection cannot carry another request.
       bool body_pending = !parser.is_done();
-      co_await send(stream, *early, req.keep_alive() && !body_pending, req.method() == http::verb::head);
+      co_await send(stream, std::move(*early), req.keep_alive() && !body_pending, req.method() == http::verb::head);
+      if (body_pending) co_await drain(stream);
       if (body_pending || !req.keep_alive()) co_return;
       continue;
     }
@@ -177,7 +204,9 @@ asio::awaitable<void> serve(Stream& stream, ServerContext& ctx) {
     tcp_layer.expires_after(15min);
     co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::body_limit) {
-      co_await send(stream, {413, error_body("body larger than " + std::to_string(ctx.options.max_file_size) + " bytes"), {}}, false);
+      Answer too_big = body_too_large(ctx.options.max_file_size);
+      co_await send(stream, std::move(too_big), false);
+      co_await drain(stream);
       co_return;
     }
     if (ec) co_return;
