@@ -89,9 +89,11 @@ class Fields {
   bool str(const char* key, std::string& out) {
     std::string_view v;
     if (obj_[key].get_string().get(v) != simdjson::SUCCESS) return fail(key, "a string");
-    // Both databases store text; PostgreSQL text cannot hold NUL, so neither may.
-    if (v.find('\0') != std::string_view::npos) return fail(key, "a string without NUL");
     out.assign(v);
+    // JSON allows "\u0000" but PostgreSQL text cannot hold NUL. Refusing the line would
+    // let one client (a JWT subject with a NUL, say) make the gateway set a whole file
+    // aside, so NUL is stored as U+FFFD in both databases instead.
+    for (size_t i = out.find('\0'); i != std::string::npos; i = out.find('\0', i + 3)) out.replace(i, 1, "\xEF\xBF\xBD");
     return true;
   }
   bool integer(const char* key, int64_t& out) {
@@ -113,6 +115,15 @@ class Fields {
   object obj_;
   std::string error_;
 };
+
+// A value from the network quoted in an error message (which is also logged): at most 40
+// printable ASCII characters, anything else as '?'.
+std::string printable(std::string_view v) {
+  std::string out;
+  for (char c : v.substr(0, 40)) out += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
+  if (v.size() > 40) out += "...";
+  return out;
+}
 
 bool read_request(Fields& f, RequestEvent& e) {
   return f.str("time", e.time) && f.integer("ts_us", e.ts_us) && f.str("request_id", e.request_id) &&
@@ -182,7 +193,7 @@ std::optional<ParseError> parse_event_lines(std::string_view text, std::optional
       if (!read_gap(fields, g)) return fail(fields.error(), line_no);
     } else {
       // Schema 1 defines two types; storing nothing for a third would silently lose it.
-      return fail("unknown type \"" + std::string(type) + "\"", line_no);
+      return fail("unknown type \"" + printable(type) + "\"", line_no);
     }
   }
   if (expected_lines && *expected_lines != line_no) {

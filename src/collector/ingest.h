@@ -32,8 +32,9 @@ struct ParseError {
 
 // Parses JSON Lines text (every line ends with "\n") into `file.requests` / `file.gaps`
 // and sets `file.lines`. A line is malformed when it is not a JSON object, lacks `schema`
-// or `type`, has a schema other than 1, has an unknown type, lacks a v1 key of its type or
-// has it with the wrong JSON type, or has a string containing NUL. Unknown keys are ignored.
+// or `type`, has a schema other than 1, has an unknown type, or lacks a v1 key of its type
+// or has it with the wrong JSON type. Unknown keys are ignored. A NUL character in a
+// string is stored as U+FFFD (PostgreSQL text cannot hold NUL).
 // `expected_lines` (X-Postern-Events) must match when given. On error nothing is kept.
 std::optional<ParseError> parse_event_lines(std::string_view text, std::optional<int64_t> expected_lines,
                                             EventFile& file);

@@ -49,7 +49,13 @@ PGconn* PostgresStore::conn() {
     std::string msg = PQerrorMessage(conn_);
     throw StoreUnavailable("postgresql: reconnect failed: " + msg);
   }
-  conn_ = PQconnectdb(conninfo_.c_str());
+  // A default connect_timeout: the collector stores on one thread, and libpq's default
+  // (wait for TCP to give up, minutes) would hold every upload behind an unreachable host.
+  // Keywords after "dbname" override the URL's, so the default goes first and a
+  // connect_timeout in the URL still wins.
+  const char* keys[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {"10", conninfo_.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keys, values, 1);
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string msg = conn_ ? PQerrorMessage(conn_) : "out of memory";
     PQfinish(conn_);
@@ -72,16 +78,27 @@ IngestOutcome PostgresStore::ingest(const EventFile& file) {
     Result r(PQexec(c, sql));
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail(what, r.get());
   };
-  // Rolls back on every path out that did not commit (a thrown error included).
+  // Rolls back on every path out that did not commit (a thrown error included). When even
+  // that fails (the connection died, or is stuck in COPY), the connection is dropped and
+  // the next call opens a fresh one: never reuse a connection in an unknown state.
   struct Rollback {
-    PGconn* c;
+    PostgresStore* store;
     bool done = false;
     ~Rollback() {
-      if (!done && PQstatus(c) == CONNECTION_OK) PQclear(PQexec(c, "ROLLBACK"));
+      if (done || !store->conn_) return;
+      bool ok = false;
+      if (PQstatus(store->conn_) == CONNECTION_OK) {
+        Result r(PQexec(store->conn_, "ROLLBACK"));
+        ok = PQresultStatus(r.get()) == PGRES_COMMAND_OK && PQtransactionStatus(store->conn_) == PQTRANS_IDLE;
+      }
+      if (!ok) {
+        PQfinish(store->conn_);
+        store->conn_ = nullptr;
+      }
     }
   };
   command("BEGIN", "begin");
-  Rollback tx{c};
+  Rollback tx{this};
   std::string lines = std::to_string(file.lines);
   std::string received = format_time(now_us(), true);
   const char* params[] = {file.file_id.c_str(), file.node.c_str(), lines.c_str(), received.c_str()};

@@ -242,7 +242,9 @@ class Collector : public ::testing::Test {
       proc_->signal(SIGTERM);
       auto st = proc_->wait_exit(15000ms);
       EXPECT_TRUE(st) << "collector did not exit within 15 s of SIGTERM";
-      if (st) EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << "collector " << describe_status(*st);
+      if (st) {
+        EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << "collector " << describe_status(*st);
+      }
     }
     if (proc_) {
       EXPECT_EQ(sanitizer_report(proc_->log()), "") << "sanitizer report in the collector log";
@@ -312,6 +314,22 @@ class Collector : public ::testing::Test {
     EXPECT_EQ(report()["totals"]["requests"].num(), 5);
   }
 
+  // Strings that need escaping on every path: JSON in, COPY/bind into the database, JSON
+  // out. Event fields are written JSON-escaped into event_line.
+  void check_strings_round_trip() {
+    Ev e;
+    e.user = "a\\u0000b";                                             // NUL: stored as U+FFFD
+    e.app_name = "tab\\there\\nline \\\\ back \\\"q\\\" \xc3\xa9 \\u2028";  // \t \n \\ \" é U+2028
+    e.app_id = "x";
+    HttpResult r = post("gw-1-strings", event_line(e, 1), bearer());
+    ASSERT_EQ(r.status, 200) << r.body;
+    Json rep = report();
+    ASSERT_EQ(rep["top_users"].size(), 1u);
+    EXPECT_EQ(rep["top_users"][0]["user"].str(), "a\xEF\xBF\xBD" "b");
+    ASSERT_EQ(rep["applications"].size(), 1u);
+    EXPECT_EQ(rep["applications"][0]["app_name"].str(), "tab\there\nline \\ back \"q\" \xc3\xa9 \xe2\x80\xa8");
+  }
+
   void check_large_file() {
     constexpr int kEvents = 100000;
     std::string big = simple_events(kEvents);
@@ -340,6 +358,11 @@ TEST_F(Collector, SqliteIngestDedupeAndReport) {
 TEST_F(Collector, SqliteMalformedUploadStoresNothing) {
   ASSERT_NO_FATAL_FAILURE(start_with_token());
   check_malformed_stores_nothing();
+}
+
+TEST_F(Collector, SqliteStringsRoundTrip) {
+  ASSERT_NO_FATAL_FAILURE(start_with_token());
+  check_strings_round_trip();
 }
 
 TEST_F(Collector, SqliteHundredThousandEventFile) {
@@ -566,6 +589,11 @@ TEST_F(CollectorPostgres, IngestDedupeAndReport) {
 TEST_F(CollectorPostgres, MalformedUploadStoresNothing) {
   ASSERT_NO_FATAL_FAILURE(start_with_token());
   check_malformed_stores_nothing();
+}
+
+TEST_F(CollectorPostgres, StringsRoundTrip) {
+  ASSERT_NO_FATAL_FAILURE(start_with_token());
+  check_strings_round_trip();
 }
 
 TEST_F(CollectorPostgres, HundredThousandEventFile) {
