@@ -137,8 +137,11 @@ class PostgresServer {
                           std::to_string(port_), std::string("-c"), std::string("fsync=off")})
       argv.push_back(a);
     proc_ = std::make_unique<Process>(argv, dir_ / "postgres.log");
+    // Ready means accepting sessions: the port opens while the server is still "starting
+    // up" (recovery after a restart) and refuses connections then.
+    std::string ready = std::string(kBin) + "/pg_isready -q -h 127.0.0.1 -p " + std::to_string(port_) + " -U postgres";
     if (!eventually(60000ms, [&] {
-          return (port_open(port_) && postmaster_pid() > 0) || !proc_->alive();
+          return !proc_->alive() || (postmaster_pid() > 0 && run_command(ready, 10).exit_code == 0);
         }) ||
         !proc_->alive())
       throw std::runtime_error("postgres did not start: " + read_file(dir_ / "postgres.log"));
