@@ -3,6 +3,7 @@
 
 #include <optional>
 
+#include "cli/analytics_command.h"
 #include "cli/echo_server.h"
 #include "cli/hash_password_command.h"
 #include "cli/init_command.h"
@@ -65,6 +66,31 @@ int main(int argc, char** argv) {
   auto* hash_password = app.add_subcommand(
       "hash-password", "Read a password from stdin, print its scrypt hash (for security.users in postern.yaml)");
 
+  auto* analytics = app.add_subcommand("analytics", "Analytics collector and reports");
+  analytics->require_subcommand(1);
+  postern::cli::CollectOptions collect_options;
+  auto* collect = analytics->add_subcommand("collect", "Receive event files from gateways and store them");
+  collect->add_option("--listen", collect_options.listen, "HOST:PORT")->capture_default_str();
+  collect->add_option("--db", collect_options.db, "sqlite:///abs/path.db, a file path, or postgresql://…")->required();
+  collect->add_option("--token-env", collect_options.token_env, "Env var holding the bearer token uploads must carry");
+  collect->add_option("--token-file", collect_options.token_file, "File holding the bearer token");
+  collect->add_option("--basic-user", collect_options.basic_user, "User for HTTP Basic uploads");
+  collect->add_option("--password-env", collect_options.password_env, "Env var holding the Basic user's password");
+  collect->add_option("--tls-cert", collect_options.tls_cert, "PEM certificate chain: serve HTTPS");
+  collect->add_option("--tls-key", collect_options.tls_key, "PEM private key of --tls-cert");
+  collect->add_option("--max-file-size", collect_options.max_file_size,
+                      "Largest accepted body, and largest decompressed file, in bytes")->capture_default_str();
+  collect->add_flag("--insecure-no-auth", collect_options.insecure_no_auth,
+                    "Accept uploads without credentials (tests and trusted networks only)");
+
+  postern::cli::ReportOptions report_options;
+  auto* report = analytics->add_subcommand("report", "Requests, errors, latency and rejections from stored events");
+  report->add_option("--db", report_options.db, "sqlite:///abs/path.db, a file path, or postgresql://…")->required();
+  report->add_option("--since", report_options.since, "Start: ISO-8601 UTC or an age like 30m, 24h, 7d");
+  report->add_option("--until", report_options.until, "End (exclusive): ISO-8601 UTC or an age");
+  report->add_option("--format", report_options.format, "text, json or html")->capture_default_str();
+  report->add_option("--output", report_options.output, "Write to FILE instead of stdout");
+
   app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -87,6 +113,8 @@ int main(int argc, char** argv) {
   if (*token) return postern::cli::run_token(token_options);
   if (*jwks) return postern::cli::run_jwks(jwks_keys, jwks_kids);
   if (*hash_password) return postern::cli::run_hash_password();
+  if (*collect) return postern::cli::run_analytics_collect(collect_options);
+  if (*report) return postern::cli::run_analytics_report(report_options);
   std::printf("postern 0.1.0\n");
   return 0;
 }
