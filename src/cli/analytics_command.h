@@ -1,5 +1,5 @@
 #pragma once
-// `postern analytics collect` and `postern analytics report` (docs/analytics-collector.md).
+// `postern analytics collect` and `postern analytics report` (docs/analytics.md).
 #include <cstddef>
 #include <string>
 

@@ -1,6 +1,6 @@
 #pragma once
 // `postern analytics collect`: the HTTP(S) endpoint gateways upload closed event files to
-// (upload protocol: docs/analytics-collector.md). Boost.Beast over Asio coroutines on one
+// (upload protocol: docs/analytics.md). Boost.Beast over Asio coroutines on one
 // thread; each upload is parsed, validated and stored in one transaction before it is
 // answered, so a 200 always means "committed".
 #include <cstddef>

@@ -1,6 +1,6 @@
 #pragma once
 // Analytics events as the collector stores them: schema v1 of
-// /work/spec/analytics-contract.md (docs/analytics-collector.md). Strings are UTF-8, already
+// docs/analytics.md. Strings are UTF-8, already
 // unescaped from JSON; they came from the network and are escaped again wherever they are
 // shown (HTML, JSON).
 #include <cstdint>

@@ -1,6 +1,6 @@
 #pragma once
 // Where the collector keeps events: SQLite (a file, the default) or PostgreSQL (several
-// gateways and data centres). The schema (docs/analytics-collector.md) is created on
+// gateways and data centres). The schema (docs/analytics.md) is created on
 // first use; both implementations answer the same questions the same way.
 #include <cstdint>
 #include <functional>

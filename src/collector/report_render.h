@@ -1,6 +1,6 @@
 #pragma once
 // Formats a Report as text (a terminal), JSON (machines; shape in
-// docs/analytics-collector.md) or one self-contained HTML page with inline SVG charts.
+// docs/analytics.md) or one self-contained HTML page with inline SVG charts.
 // Every string that came from an event is escaped for its output.
 #include <string>
 #include <string_view>

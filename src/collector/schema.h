@@ -1,5 +1,5 @@
 #pragma once
-// The storage schema both stores create (docs/analytics-collector.md "Storage schema"),
+// The storage schema both stores create (docs/analytics.md "Storage schema"),
 // described once so SQLite and PostgreSQL cannot drift apart.
 #include <string>
 
