@@ -190,7 +190,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::local_reply(int status, int 
     error_reason_ += ": ";
     error_reason_.append(description);
   }
-  co_await commit_event(status, 0);
+  if (must_commit_event()) co_await commit_event(status, 0);
   bool written = co_await write_client(out_);
   finish_request(status, log_reason.empty() ? message : log_reason);
   if (!keep && written) {
@@ -320,9 +320,10 @@ void ProxySession::fill_event(analytics::Event& e, int status, uint64_t bytes_ou
   e.endpoint = endpoint_text_;
 }
 
+bool ProxySession::must_commit_event() { return worker_.analytics().every_event() && !event_recorded_; }
+
 net::awaitable<void> ProxySession::commit_event(int status, uint64_t bytes_out) {
   auto& events = worker_.analytics();
-  if (!events.every_event() || event_recorded_) co_return;
   analytics::Event e;
   fill_event(e, status, bytes_out);
   event_recorded_ = true;
@@ -980,14 +981,14 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
   active_upstream_ = conn.get();
   switch (resp_.framing) {
     case http::BodyFraming::kNone:
-      co_await commit_event(status, 0);
+      if (must_commit_event()) co_await commit_event(status, 0);
       client_ok = co_await write_client(out_);
       if (uend > upos) upstream_ok = false;  // bytes after a bodiless response: do not reuse
       break;
     case http::BodyFraming::kContentLength: {
       uint64_t remaining = resp_.content_length;
       size_t avail = std::min<uint64_t>(uend - upos, remaining);
-      if (avail == remaining) co_await commit_event(status, avail);
+      if (avail == remaining && must_commit_event()) co_await commit_event(status, avail);
       client_ok = co_await write_client(out_, std::string_view(ubuf.get() + upos, avail));
       upos += avail;
       remaining -= avail;
@@ -996,7 +997,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
         co_await read_upstream();
         if (ec) break;
         size_t take = std::min<uint64_t>(uend, remaining);
-        if (take == remaining) co_await commit_event(status, bytes_out_ + take);
+        if (take == remaining && must_commit_event()) co_await commit_event(status, bytes_out_ + take);
         client_ok = co_await write_client(std::string_view(ubuf.get(), take));
         upos = take;
         remaining -= take;
@@ -1031,7 +1032,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
         if (chunk_to_client && !chunk_.empty()) append_chunk_size(wire, chunk_.size());
         if (chunk_to_client && !chunk_.empty()) chunk_ += "\r\n";
         if (done && chunk_to_client) chunk_ += "0\r\n\r\n";
-        if (done) co_await commit_event(status, chunked_.payload_bytes());
+        if (done && must_commit_event()) co_await commit_event(status, chunked_.payload_bytes());
         if (!wire.empty() || !chunk_.empty()) client_ok = co_await write_client(wire, chunk_);
         first_write = false;
         bytes_out_ = chunked_.payload_bytes();
@@ -1067,7 +1068,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(const RuntimeRoute& 
         if (ec) {
           // EOF is the normal end; a timeout or reset means a truncated body.
           bool eof = ec == net::asio::error::eof || ec == net::asio::ssl::error::stream_truncated;
-          if (eof) co_await commit_event(status, bytes_out_);
+          if (eof && must_commit_event()) co_await commit_event(status, bytes_out_);
           if (eof && chunk_to_client) client_ok = co_await write_client("0\r\n\r\n");
           if (!eof) {
             client_keep = false;

@@ -66,7 +66,9 @@ class ProxySession final : public net::DeadlineEntry {
   // Analytics (docs/analytics.md): the current request as an event.
   void fill_event(analytics::Event& e, int status, uint64_t bytes_out);
   // Every-event mode: writes the event before the response's last bytes go to the client,
-  // so no response is ever received without its event on disk. Otherwise nothing.
+  // so no response is ever received without its event on disk. Call only when
+  // must_commit_event() (a coroutine call costs a frame even when it does nothing).
+  bool must_commit_event();
   net::awaitable<void> commit_event(int status, uint64_t bytes_out);
   // Trace context for this request: the client's traceparent continued, or a new trace.
   void begin_trace();

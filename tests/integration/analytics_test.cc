@@ -303,6 +303,38 @@ TEST_F(Analytics, PrometheusAcceptsTheMetrics) {
   EXPECT_NE(r->body.find("reason=\"unauthorized\""), std::string::npos);
 }
 
+TEST_F(Analytics, ARealPrometheusScrapesTheGateway) {
+  ASSERT_NO_FATAL_FAILURE(start("  flush_interval: 100ms\n"));
+  for (int i = 0; i < 7; ++i) ASSERT_EQ(http_request(port(), "GET", "/open/a")->status, 200);
+  const int prom_port = free_port();
+  write_file(tmp / "prometheus.yml", "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                                     "scrape_configs:\n"
+                                     "  - job_name: postern\n"
+                                     "    static_configs: [{targets: ['127.0.0.1:" + std::to_string(gw->admin_port()) + "']}]\n");
+  Process prom({"/usr/bin/prometheus", "--config.file=" + (tmp / "prometheus.yml").string(),
+                "--storage.tsdb.path=" + (tmp / "prom-data").string(),
+                "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+               tmp / "prometheus.log");
+  // Prometheus's own view: the target is up and the series it stored have our values.
+  std::string body;
+  auto query = [&](const std::string& q) {
+    auto r = http_request(prom_port, "GET", "/api/v1/query?query=" + q);
+    body = r ? r->body : "";
+    return body;
+  };
+  EXPECT_TRUE(eventually(30000ms, [&] { return query("up%7Bjob%3D%22postern%22%7D").find("\"1\"]") != std::string::npos; }))
+      << body << prom.log();
+  EXPECT_TRUE(eventually(10000ms, [&] {
+    return query("sum(postern_requests_total%7Bapi%3D%22Open%3A1%22%7D)").find("\"7\"]") != std::string::npos;
+  })) << body;
+  EXPECT_TRUE(eventually(10000ms, [&] {
+    return query("postern_analytics_events_written_total").find("\"7\"]") != std::string::npos;
+  })) << body;
+  EXPECT_TRUE(eventually(10000ms, [&] {
+    return query("postern_request_duration_seconds_count").find("\"result\":[{") != std::string::npos;
+  })) << body;
+}
+
 TEST_F(Analytics, TraceContextIsCreatedContinuedOrRestarted) {
   ASSERT_NO_FATAL_FAILURE(start("  flush_interval: 100ms\n"));
   auto backend_saw = [&](std::vector<std::pair<std::string, std::string>> h) {
