@@ -352,7 +352,8 @@ void ProxySession::begin_trace() {
   if (tp != nullptr && http::parse_traceparent(tp->value, parent)) {
     trace_id_.assign(parent.trace_id);
     flags = parent.flags & 0x01;  // forward only the flags version 00 defines
-    // tracestate belongs to the trace it came with; combined from all its headers.
+    // tracestate belongs to the trace it came with. Only its first header line is forwarded
+    // (a client splitting tracestate over several lines loses the later ones; docs say so).
     for (const auto& h : req_.headers) {
       if (h.kind == http::HeaderKind::kTracestate) {
         tracestate_ = h.value;
