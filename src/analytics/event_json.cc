@@ -1,7 +1,5 @@
 #include "analytics/event_json.h"
 
-#include <ctime>
-
 #include "core/strings.h"
 
 namespace postern::analytics {
@@ -29,11 +27,6 @@ void field_bool(std::string& out, std::string_view key, bool value) {
   out += value ? "\":true" : "\":false";
 }
 
-void two(std::string& out, int v) {
-  out += char('0' + v / 10);
-  out += char('0' + v % 10);
-}
-
 // The keys every record starts with.
 void head(std::string& out, std::string_view type, int64_t unix_micros) {
   out += "{\"schema\":";
@@ -47,30 +40,6 @@ void head(std::string& out, std::string_view type, int64_t unix_micros) {
 }
 
 }  // namespace
-
-void append_iso8601_micros(std::string& out, int64_t unix_micros) {
-  if (unix_micros < 0) unix_micros = 0;
-  time_t secs = time_t(unix_micros / 1'000'000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  append_decimal(out, uint64_t(tm.tm_year + 1900));
-  out += '-';
-  two(out, tm.tm_mon + 1);
-  out += '-';
-  two(out, tm.tm_mday);
-  out += 'T';
-  two(out, tm.tm_hour);
-  out += ':';
-  two(out, tm.tm_min);
-  out += ':';
-  two(out, tm.tm_sec);
-  out += '.';
-  uint64_t frac = uint64_t(unix_micros % 1'000'000);
-  char digits[6];
-  for (int i = 5; i >= 0; --i, frac /= 10) digits[i] = char('0' + frac % 10);
-  out.append(digits, 6);
-  out += 'Z';
-}
 
 void append_event_json(std::string& out, const Event& e) {
   head(out, "request", e.unix_micros);

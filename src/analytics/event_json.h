@@ -11,7 +11,4 @@ namespace postern::analytics {
 void append_event_json(std::string& out, const Event& e);
 void append_gap_json(std::string& out, const Gap& g);
 
-// "2026-11-26T09:31:30.123456Z"
-void append_iso8601_micros(std::string& out, int64_t unix_micros);
-
 }  // namespace postern::analytics

@@ -1,5 +1,7 @@
 #include "core/strings.h"
 
+#include <ctime>
+
 #include <charconv>
 #include <limits>
 
@@ -108,6 +110,37 @@ void append_json_escaped(std::string& out, std::string_view s) {
         }
     }
   }
+}
+
+namespace {
+void append_two_digits(std::string& out, int v) {
+  out += char('0' + v / 10);
+  out += char('0' + v % 10);
+}
+}  // namespace
+
+void append_iso8601_micros(std::string& out, int64_t unix_micros) {
+  if (unix_micros < 0) unix_micros = 0;
+  time_t secs = time_t(unix_micros / 1'000'000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  append_decimal(out, uint64_t(tm.tm_year + 1900));
+  out += '-';
+  append_two_digits(out, tm.tm_mon + 1);
+  out += '-';
+  append_two_digits(out, tm.tm_mday);
+  out += 'T';
+  append_two_digits(out, tm.tm_hour);
+  out += ':';
+  append_two_digits(out, tm.tm_min);
+  out += ':';
+  append_two_digits(out, tm.tm_sec);
+  out += '.';
+  uint64_t frac = uint64_t(unix_micros % 1'000'000);
+  char digits[6];
+  for (int i = 5; i >= 0; --i, frac /= 10) digits[i] = char('0' + frac % 10);
+  out.append(digits, 6);
+  out += 'Z';
 }
 
 }  // namespace postern

@@ -25,6 +25,9 @@ std::optional<uint64_t> parse_u64(std::string_view s);
 void append_decimal(std::string& out, uint64_t v);
 void append_hex(std::string& out, uint64_t v, int width = 0);
 
+// "2026-11-26T09:31:30.123456Z": a Unix time in microseconds as ISO-8601 UTC (negative = 0).
+void append_iso8601_micros(std::string& out, int64_t unix_micros);
+
 // Appends `s` to `out` escaped as the inside of a JSON string; bytes that are not UTF-8
 // become U+FFFD, so the output is always valid JSON text.
 void append_json_escaped(std::string& out, std::string_view s);

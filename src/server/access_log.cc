@@ -46,13 +46,10 @@ AccessLogWriter::~AccessLogWriter() {
 
 void AccessLogBuffer::append(const AccessLogEntry& e) {
   if (!writer_) return;
-  time_t secs = time_t(e.unix_micros / 1'000'000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
   auto it = std::back_inserter(buffer_);
-  fmt::format_to(it, "{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z\",\"request_id\":\"",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 e.unix_micros % 1'000'000);
+  buffer_ += "{\"time\":\"";
+  append_iso8601_micros(buffer_, e.unix_micros);
+  buffer_ += "\",\"request_id\":\"";
   append_json_escaped(buffer_, e.request_id);
   buffer_ += "\",\"trace_id\":\"";
   append_json_escaped(buffer_, e.trace_id);
