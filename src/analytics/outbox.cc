@@ -210,11 +210,11 @@ void Outbox::enforce_budget() {
     stats_.events_dropped_disk.fetch_add(f.events, std::memory_order_relaxed);
     log::warn("analytics: disk budget ({} bytes) exceeded: deleted {} unsent ({} events)", max_disk_,
               f.path.filename().string(), f.events);
-    write_gap(f);
+    total += write_gap(f);  // the gap record is on disk too: the budget counts it
   }
 }
 
-void Outbox::write_gap(const OutboxFile& lost) {
+uint64_t Outbox::write_gap(const OutboxFile& lost) {
   Gap g;
   g.unix_micros = SystemClock::instance().unix_micros();
   g.node = node_;
@@ -228,10 +228,16 @@ void Outbox::write_gap(const OutboxFile& lost) {
   std::string id = make_file_id(node_, g.unix_micros);
   fs::path closed = dirs_.closed / (id + ".jsonl");
   int fd = ::open(closed.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
+  if (fd < 0) return 0;
   bool ok = write_all(fd, line.data(), line.size());
   ::close(fd);
-  if (ok) seal(closed);
+  if (!ok || !seal(closed)) return line.size();
+  std::error_code ec;
+  uint64_t bytes = 0;
+  for (const auto& entry : fs::directory_iterator(dirs_.outbox, ec)) {
+    if (entry.path().filename().string().starts_with(id + "~")) bytes = entry.file_size(ec);
+  }
+  return bytes;
 }
 
 void Outbox::remove(const OutboxFile& f) {

@@ -47,7 +47,7 @@ class Outbox {
 
  private:
   bool seal(const std::filesystem::path& closed_file);
-  void write_gap(const OutboxFile& lost);
+  uint64_t write_gap(const OutboxFile& lost);  // bytes it added to the outbox
   uint64_t disk_bytes() const;
 
   Dirs dirs_;

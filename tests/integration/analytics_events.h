@@ -61,6 +61,16 @@ inline std::vector<Json> read_records(const fs::path& dir) {
   return out;
 }
 
+// The value of one sample line ("name{labels} value") in Prometheus text, or -1.
+inline double metric(const std::string& text, const std::string& series) {
+  size_t at = 0;
+  while ((at = text.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
+    at += series.size();
+  }
+  return -1;
+}
+
 inline std::vector<Json> only_type(const std::vector<Json>& records, const std::string& type) {
   std::vector<Json> out;
   for (const auto& r : records) {

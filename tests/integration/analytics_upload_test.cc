@@ -17,15 +17,6 @@
 namespace postern::itest {
 namespace {
 
-double metric(const std::string& text, const std::string& series) {
-  size_t at = 0;
-  while ((at = text.find(series + " ", at)) != std::string::npos) {
-    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
-    at += series.size();
-  }
-  return -1;
-}
-
 // `postern analytics collect` on a free port with a SQLite file.
 class Collector {
  public:
