@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "filters/password_hash.h"
+#include "filters/auth/password_hash.h"
 
 namespace postern::cli {
 namespace {

@@ -37,8 +37,30 @@ const char* reason_phrase(int status) {
 
 void append_local_reply(std::string& out, const LocalReply& reply, bool keep_alive,
                         std::string_view request_id, bool head_only) {
-  thread_local std::string body;
-  body.clear();
+  thread_local std::string json;
+  std::string_view body = reply.body;
+  std::string_view content_type = reply.content_type;
+  if (content_type.empty()) {
+    content_type = "application/json";
+    json.clear();
+    append_json_error(json, reply);
+    body = json;
+  }
+  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+                 reply.status, reason_phrase(reply.status), content_type, body.size());
+  if (!request_id.empty()) {
+    out += "X-Request-ID: ";
+    out += request_id;
+    out += "\r\n";
+  }
+  out += reply.extra_headers;
+  out += reply.more_headers;
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (!head_only) out += body;
+}
+
+void append_json_error(std::string& body, const LocalReply& reply) {
   body += "{\"code\":";
   fmt::format_to(std::back_inserter(body), "{}", reply.code);
   body += ",\"message\":\"";
@@ -46,18 +68,6 @@ void append_local_reply(std::string& out, const LocalReply& reply, bool keep_ali
   body += "\",\"description\":\"";
   append_json_escaped(body, reply.description);
   body += "\"}";
-  fmt::format_to(std::back_inserter(out),
-                 "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-                 reply.status, reason_phrase(reply.status), body.size());
-  if (!request_id.empty()) {
-    out += "X-Request-ID: ";
-    out += request_id;
-    out += "\r\n";
-  }
-  out += reply.extra_headers;
-  if (!keep_alive) out += "Connection: close\r\n";
-  out += "\r\n";
-  if (!head_only) out += body;
 }
 
 }  // namespace postern::http

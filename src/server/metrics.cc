@@ -18,24 +18,6 @@ const char* upstream_error_name(UpstreamError e) {
   return "unknown";
 }
 
-const char* local_reason_name(LocalReason r) {
-  switch (r) {
-    case LocalReason::kBadRequest: return "bad_request";
-    case LocalReason::kNotFound: return "not_found";
-    case LocalReason::kMethodNotAllowed: return "method_not_allowed";
-    case LocalReason::kTooLarge: return "too_large";
-    case LocalReason::kTimeout: return "timeout";
-    case LocalReason::kNotImplemented: return "not_implemented";
-    case LocalReason::kUnauthorized: return "unauthorized";
-    case LocalReason::kForbidden: return "forbidden";
-    case LocalReason::kThrottled: return "throttled";
-    case LocalReason::kBlocked: return "blocked";
-    case LocalReason::kUnavailable: return "unavailable";
-    case LocalReason::kCount: break;
-  }
-  return "unknown";
-}
-
 void WorkerMetrics::observe_latency(uint64_t micros) {
   double s = double(micros) / 1e6;
   size_t i = 0;
@@ -111,7 +93,7 @@ std::string render_prometheus(const MetricsRegistry& registry,
     uint64_t sum = 0;
     for (const auto* w : workers) sum += w->local_replies[r].get();
     fmt::format_to(it, "postern_local_replies_total{{reason=\"{}\"}} {}\n",
-                   local_reason_name(LocalReason(r)), sum);
+                   filters::reply_reason_name(LocalReason(r)), sum);
   }
   out += "# HELP postern_upstream_errors_total Failed upstream exchanges, by kind.\n";
   out += "# TYPE postern_upstream_errors_total counter\n";

@@ -10,6 +10,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "filters/local_reply.h"
+#include "upstream/upstream_error.h"
+
 namespace postern::server {
 
 // A counter written by one thread and read by others.
@@ -27,33 +30,12 @@ struct RouteCounters {
   std::array<WorkerCounter, 5> by_status_class;
 };
 
-// Why a request did not reach (or was not answered by) an upstream. One counter each.
-enum class UpstreamError : uint8_t {
-  kConnectFailed,   // refused/unreachable/TLS handshake failed -> 502
-  kConnectTimeout,  // -> 504
-  kResponseTimeout, // -> 504
-  kReset,           // connection lost mid-exchange -> 502
-  kBadResponse,     // unparsable response -> 502
-  kCount
-};
+using upstream::UpstreamError;
 const char* upstream_error_name(UpstreamError e);
 
-// Requests the gateway answered itself, by reason. One counter each.
-enum class LocalReason : uint8_t {
-  kBadRequest,       // 400 family: smuggling, bad path, malformed head
-  kNotFound,         // 404
-  kMethodNotAllowed, // 405
-  kTooLarge,         // 413/414/431
-  kTimeout,          // 408 (header timeout)
-  kNotImplemented,   // 501 (upgrade, unknown method)
-  kUnauthorized,     // 401: missing, invalid or expired credentials
-  kForbidden,        // 403: scope, subscription
-  kThrottled,        // 429: a quota is used up
-  kBlocked,          // 403 / 900805: a blocking condition
-  kUnavailable,      // 503: key manager or fail-closed rate-limit store unreachable
-  kCount
-};
-const char* local_reason_name(LocalReason r);
+// Requests the gateway answered itself, by reason (filters::ReplyReason). One counter each.
+using LocalReason = filters::ReplyReason;
+
 
 // Latency histogram bucket upper bounds, seconds.
 inline constexpr std::array<double, 14> kLatencyBuckets = {

@@ -1,27 +1,31 @@
 #pragma once
-// One client connection, for its whole life, on one worker: read a request head, route it,
-// forward it to an endpoint with its body streamed, stream the response back; repeat while
-// keep-alive lasts (design.md "Life of a request").
+// One client connection, for its whole life, on one worker: wait for bytes, read a request
+// head, route it, run the route's filters, forward it (upstream/exchange.h) and relay the
+// response back, record it; repeat while keep-alive lasts (docs/architecture.md "Life of a
+// request"). The session knows connections and requests; framing lives in ClientBody,
+// upstream::Exchange and upstream::ResponseBody, policies in the filters.
 #include <memory>
 #include <string>
 
-#include "analytics/event.h"
-#include "http/chunked_decoder.h"
-#include "http/head_parser.h"
+#include "filters/chain.h"
+#include "filters/context.h"
 #include "http/local_reply.h"
 #include "net/asio.h"
 #include "net/deadline_list.h"
 #include "net/transport.h"
-#include "router/route_table.h"
+#include "server/client_body.h"
+#include "server/in_flight.h"
 #include "server/metrics.h"
+#include "server/request_record.h"
+#include "server/request_state.h"
 #include "server/runtime.h"
-#include "upstream/connection_pool.h"
+#include "upstream/exchange.h"
 
 namespace postern::server {
 
 class Worker;
 
-class ProxySession final : public net::DeadlineEntry {
+class ProxySession final : public net::DeadlineEntry, private upstream::ExchangeHost, private ClientIo {
  public:
   ProxySession(Worker& worker, net::Transport transport, size_t listener_index);
   ~ProxySession() override;
@@ -45,52 +49,68 @@ class ProxySession final : public net::DeadlineEntry {
     kUpstreamResponse,  // waiting for / reading the response -> 504 (before the head)
     kWriteClient,       // client not reading      -> close
   };
-  // How a request ended, for metrics, logs and keep-alive.
+  // How a request ended: whether the connection can carry another.
   enum class Outcome : uint8_t { kKeepAlive, kClose };
 
   void on_deadline() override;
   void arm_for(Phase phase, Millis timeout);
 
+  // --- upstream::ExchangeHost ---
+  void build_head(const config::Endpoint& endpoint, std::string& out) override;
+  void arm_connect() override;
+  void arm_response(Millis timeout) override;
+  void set_active(upstream::UpstreamConnection* conn) override { active_upstream_ = conn; }
+  bool timed_out() const override { return timed_out_; }
+  bool closing() const override { return closing_; }
+  void count_connection(bool reused) override;
+  // --- ClientIo ---
+  void arm_body_read() override;
+  net::awaitable<bool> send_continue() override;
+  net::awaitable<size_t> read_client(char* at, size_t room, net::error_code& ec) override;
+
   net::awaitable<void> serve();
+  // Idle keep-alive: waits for the next bytes without holding any buffer (plain TCP).
+  net::awaitable<bool> wait_for_request();
   net::awaitable<Outcome> handle_request();
-  net::awaitable<Outcome> forward(const RuntimeRoute& route, const RuntimeGroup* group,
-                                  std::string_view upstream_path);
-  net::awaitable<Outcome> local_reply(int status, int code, std::string_view message,
-                                      std::string_view description, LocalReason reason,
-                                      bool keep_alive, std::string_view extra_headers = {},
-                                      std::string_view log_reason = {});
-  void build_upstream_head(const RuntimeRoute& route, std::string_view upstream_path,
-                           const config::Endpoint& endpoint);
-  void build_response_head(const http::ResponseHead& resp, bool chunk_to_client, bool keep_alive);
-  void finish_request(int status, std::string_view reason);
-  // Analytics (docs/analytics.md): the current request as an event.
-  void fill_event(analytics::Event& e, int status, uint64_t bytes_out);
+  // Reads until a complete head; kClose (after a reply when one is due) if none came.
+  net::awaitable<bool> read_head(http::HeadScan& scan, Outcome& failed);
+  // Checks that need no route: path, query, size; then routing. Null: reply given.
+  const filters::LocalReply* check_request(filters::LocalReply& scratch);
+  net::awaitable<Outcome> run_filters(filters::RequestContext& ctx);
+  // Waits for a filter's wait, or for the client to go away (false).
+  net::awaitable<bool> wait_for_filter(net::awaitable<void> wait);
+  net::awaitable<Outcome> forward(filters::RequestContext& ctx);
+  net::awaitable<Outcome> relay_response(upstream::Exchange& exchange, filters::RequestContext& ctx);
+  net::awaitable<Outcome> reply(const filters::LocalReply& reply);
+  net::awaitable<Outcome> upstream_failed(upstream::UpstreamError failure, bool body_consumed);
+  // The request ended: metrics, filters' completion hooks, access log, analytics event.
+  void finish_request(int status);
+  void note_error(int code, filters::ErrorSource source, std::string_view reason);
   // Every-event mode: writes the event before the response's last bytes go to the client,
   // so no response is ever received without its event on disk. Call only when
   // must_commit_event() (a coroutine call costs a frame even when it does nothing).
   bool must_commit_event();
-  net::awaitable<void> commit_event(int status, uint64_t bytes_out);
-  // Trace context for this request: the client's traceparent continued, or a new trace.
+  net::awaitable<void> commit_event(int status);
+  RequestRecord record(int status);
   void begin_trace();
   // The address blocking and throttling see: the peer, or behind trusted proxies the nearest
   // X-Forwarded-For entry that is not one of them.
   std::string_view caller_ip();
   net::awaitable<bool> write_client(std::string_view a, std::string_view b = {});
+  net::awaitable<void> linger_close();
 
   Worker& worker_;
   net::Transport transport_;
   size_t listener_index_;
-  std::shared_ptr<const Runtime> runtime_;  // the runtime the current request started with
+  std::shared_ptr<const Runtime> runtime_;           // the runtime the current request started with
+  std::shared_ptr<filters::WorkerSlots> slots_;      // this worker's filter state for runtime_
   std::string client_ip_;
-  uint16_t client_port_ = 0;
   bool trusted_peer_ = false;
   std::string client_cert_subject_;  // verified client certificate (mutual TLS), else empty
-  std::string header_cert_subject_;  // per request: a certificate a trusted proxy forwarded
 
-  // Read buffer for the client side: [0, end_) holds data; [head_begin_, body_begin_) is the
-  // current request head (header views point into it), [pos_, end_) is unparsed input.
-  std::unique_ptr<char[]> buf_;
-  size_t cap_ = 0;
+  // Held only while a request is in flight (in_flight.h): [0, end_) of its buffer holds data,
+  // [pos_, end_) is unparsed input.
+  std::unique_ptr<InFlight> in_flight_;
   size_t pos_ = 0;
   size_t end_ = 0;
 
@@ -100,39 +120,7 @@ class ProxySession final : public net::DeadlineEntry {
   bool closing_ = false;
   upstream::UpstreamConnection* active_upstream_ = nullptr;
 
-  // Per request state (reset by handle_request).
-  http::RequestHead req_;
-  std::string path_;        // normalized path
-  std::string request_id_;
-  std::string out_;         // outgoing head scratch, capacity reused
-  std::string chunk_;       // decoded chunk payload scratch
-  std::string scratch_;     // chunk framing scratch
-  http::ChunkedDecoder chunked_;
-  http::ResponseHead resp_;
-  const RuntimeRoute* route_ = nullptr;
-  std::shared_ptr<const filters::Identity> identity_;  // who the caller is, once authenticated
-  std::string_view strip_header_;  // credential header the backend must not see
-  std::string_view strip_query_param_;  // credential query parameter the backend must not see
-  std::string_view add_header_name_;    // a header the gateway sets (backend JWT), lower-case
-  std::string add_header_value_;        // owned: the filter's copy may be gone after a suspension
-  const char* endpoint_text_ = "";
-  std::string response_headers_;  // added to the client's response (RateLimit-*)
-  std::string caller_ip_;         // the client behind trusted proxies (X-Forwarded-For), else empty
-  std::vector<filters::ByteCharge> byte_charges_;  // bandwidth quotas to charge when done
-  SteadyTime started_{};
-  SteadyTime upstream_started_{};
-  uint64_t upstream_us_ = 0;
-  uint64_t bytes_in_ = 0;
-  uint64_t bytes_out_ = 0;
-  router::MatchResult match_;
-  // Why the request failed, for its analytics event ("" source = it did not).
-  int error_code_ = 0;
-  const char* error_source_ = "";
-  std::string error_reason_;
-  bool event_recorded_ = false;
-  std::string trace_id_;          // 32 hex digits
-  std::string traceparent_;       // what the backend receives
-  std::string_view tracestate_;   // forwarded with a continued trace
+  RequestState state_;  // the request in progress, reset by assignment
 };
 
 }  // namespace postern::server

@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "filters/throttle_filter.h"
-
+#include "filters/registry.h"
 #include "net/tls_context.h"
 #include "server/metrics.h"
 
@@ -28,7 +27,8 @@ bool Runtime::is_trusted_proxy(const net::asio::ip::address& peer) const {
 std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snapshot> snapshot,
                                              MetricsRegistry& registry, uint64_t generation,
                                              unsigned workers, std::string& error,
-                                             std::shared_ptr<throttle::CounterStore> throttle_store) {
+                                             std::shared_ptr<throttle::CounterStore> throttle_store,
+                                             filters::PasswordChecker* password_checker) {
   auto rt = std::make_shared<Runtime>();
   rt->config = snapshot;
   rt->generation = generation;
@@ -66,25 +66,6 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
     }
   }
   rt->throttle_store = std::move(throttle_store);
-  std::vector<std::string> claims;  // throttling keys by claim need them on the identity
-  for (const auto* tiers : {&gw.throttling.resource, &gw.throttling.application, &gw.throttling.subscription}) {
-    for (const auto& [name, t] : *tiers) {
-      if (t.key_by == config::ThrottleTier::KeyBy::kClaim &&
-          std::find(claims.begin(), claims.end(), t.key_name) == claims.end())
-        claims.push_back(t.key_name);
-    }
-  }
-  rt->jwt = filters::JwtAuthenticator::build(gw.security, workers, error, std::move(claims));
-  if (!rt->jwt) return nullptr;
-  rt->credentials = std::make_shared<const filters::StaticCredentials>(gw.security, workers);
-  if (!gw.security.client_cert_header.header.empty()) {
-    rt->client_cert_header = net::ClientCertVerifier::load(gw.security.client_cert_header.ca_file, error);
-    if (!rt->client_cert_header) return nullptr;
-  }
-  if (gw.security.backend_jwt.enabled) {
-    rt->backend_jwt = filters::BackendJwtSigner::build(gw.security.backend_jwt, workers, error);
-    if (!rt->backend_jwt) return nullptr;
-  }
   bool needs_client_tls = false;
   for (const auto& r : snapshot->routes) {
     for (const auto* g : {r.production.get(), r.sandbox.get()}) {
@@ -103,55 +84,23 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
       return nullptr;
     }
   }
-  // Groups are shared between routes (an API-level endpoint list serves all its resources).
-  std::unordered_map<const config::EndpointGroup*, std::shared_ptr<const RuntimeGroup>> groups;
-  auto runtime_group = [&](const std::shared_ptr<const config::EndpointGroup>& g) {
-    auto& slot = groups[g.get()];
-    if (slot) return slot;
-    auto rg = std::make_shared<RuntimeGroup>();
-    rg->group = g.get();
-    rg->response_timeout = g->timeout.count() > 0 ? g->timeout : gw.limits.upstream_response_timeout;
-    rg->endpoints.reserve(g->endpoints.size());  // targets point into pool_keys: no moves
-    for (const auto& e : g->endpoints) {
-      RuntimeEndpoint& re = rg->endpoints.emplace_back();
-      re.endpoint = &e;
-      re.pool_keys.reserve(e.addresses.size());
-      for (const auto& a : e.addresses) {
-        re.pool_keys.push_back(std::string(e.tls ? "https://" : "http://") + a.text + "/" + e.host);
-      }
-      for (size_t i = 0; i < e.addresses.size(); ++i) {
-        upstream::Target t;
-        t.address = reinterpret_cast<const sockaddr*>(&e.addresses[i].storage);
-        t.address_length = e.addresses[i].length;
-        t.tls = e.tls;
-        t.tls_host = e.host;
-        t.pool_key = re.pool_keys[i];
-        re.targets.push_back(t);
-      }
-    }
-    slot = rg;
+  filters::ServiceInputs inputs{snapshot, rt->throttle_store, rt->client_tls, password_checker, workers};
+  rt->filters = filters::build_services(std::move(inputs), error);
+  if (!rt->filters) return nullptr;
+  // Endpoint sets are shared between routes (an API-level endpoint list serves all its resources).
+  std::unordered_map<const config::EndpointGroup*, std::shared_ptr<const upstream::EndpointSet>> sets;
+  auto endpoint_set = [&](const std::shared_ptr<const config::EndpointGroup>& g) {
+    auto& slot = sets[g.get()];
+    if (!slot) slot = upstream::EndpointSet::build(*g, gw.limits.upstream_response_timeout);
     return slot;
   };
   rt->routes.resize(snapshot->routes.size());
   for (const auto& r : snapshot->routes) {
     auto& rr = rt->routes[r.id];
     rr.route = &r;
-    if (r.production) rr.production = runtime_group(r.production);
-    if (r.sandbox) rr.sandbox = runtime_group(r.sandbox);
-    if (r.security && !r.security->disabled) {
-      rr.filters.push_back(std::make_shared<filters::AuthFilter>(rt->jwt, rt->credentials, r.security, *r.api,
-                                                                 gw.security.remove_credential_header,
-                                                                 r.sandbox != nullptr,
-                                                                 gw.security.key_manager.enabled));
-    }
-    // Throttling after authentication (its keys need the caller), before the backend JWT is
-    // signed (a refused call needs none).
-    if (rt->throttle_store) {
-      rr.filters.push_back(std::make_shared<filters::ThrottleFilter>(rt->throttle_store, gw.throttling, r));
-    }
-    if (r.security && !r.security->disabled && rt->backend_jwt) {
-      rr.filters.push_back(std::make_shared<filters::BackendJwtFilter>(rt->backend_jwt));
-    }
+    if (r.production) rr.production = endpoint_set(r.production);
+    if (r.sandbox) rr.sandbox = endpoint_set(r.sandbox);
+    rr.chain = filters::build_chain(*rt->filters, r);
     std::string api = r.api ? r.api->name + ":" + r.api->version : "";
     rr.metrics_slot = registry.slot_for(api, r.method_text + " " + r.full_template);
   }

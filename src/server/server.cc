@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "admin/admin_server.h"
+#include "filters/auth/jwt_authenticator.h"
 #include "core/log.h"
 #include "core/strings.h"
 
@@ -45,14 +46,15 @@ int Server::run() {
   }
   std::string error;
   auto store = throttling_.store_for(gw.throttling);
-  runtime_ = build_runtime(loaded.snapshot, registry_, ++generation_, n, error, store);
+  // One checking thread per two cores: a password flood then takes at most half the CPU.
+  password_checker_ =
+      std::make_unique<filters::PasswordChecker>(std::max(1u, std::thread::hardware_concurrency() / 2), 64);
+  runtime_ = build_runtime(loaded.snapshot, registry_, ++generation_, n, error, store, password_checker_.get());
   if (!runtime_) {
     log::error("{}", error);
     return 1;
   }
   throttling_.apply(gw.throttling, store);
-  // One checking thread per two cores: a password flood then takes at most half the CPU.
-  password_checker_ = std::make_unique<PasswordChecker>(std::max(1u, std::thread::hardware_concurrency() / 2), 64);
   if (!analytics_.start(gw.analytics, gw.node_id, n, error)) {
     log::error("{}", error);
     return 1;
@@ -62,7 +64,6 @@ int Server::run() {
     analytics_.configure_buffer(i, workers_.back()->analytics());
     workers_.back()->set_analytics_flush(gw.analytics.flush_interval);
     workers_.back()->set_blocker(&throttling_.blocker());
-    workers_.back()->set_password_checker(password_checker_.get());
   }
   std::vector<WorkerMetrics*> metrics;
   for (auto& w : workers_) metrics.push_back(&w->metrics());
@@ -82,7 +83,7 @@ int Server::run() {
       return 1;
     }
   }
-  jwks_ = JwksFetchers::start(main_loop_, runtime_->jwt, gw.security, runtime_->client_tls);
+  jwks_ = filters::JwksFetchers::start(main_loop_, runtime_->filters->jwt, gw.security, runtime_->client_tls);
   for (auto& w : workers_) w->start(runtime_);
 
   net::asio::signal_set signals(main_loop_, SIGTERM, SIGINT, SIGHUP);
@@ -153,7 +154,8 @@ bool Server::reload(std::vector<std::string>& errors) {
   }
   std::string error;
   auto store = throttling_.store_for(loaded.snapshot->gateway.throttling);
-  auto rt = build_runtime(loaded.snapshot, registry_, generation_ + 1, unsigned(workers_.size()), error, store);
+  auto rt = build_runtime(loaded.snapshot, registry_, generation_ + 1, unsigned(workers_.size()), error, store,
+                          password_checker_.get());
   if (!rt) {
     ++reload_failures_;
     errors.push_back(error);
@@ -166,7 +168,7 @@ bool Server::reload(std::vector<std::string>& errors) {
   // Run-time revocations outlive reloads; the new runtime is not visible yet, so add them
   // directly for every worker.
   for (const auto& jti : revoked_) {
-    for (unsigned i = 0; i < workers_.size(); ++i) rt->jwt->add_runtime_revoked(i, jti);
+    for (unsigned i = 0; i < workers_.size(); ++i) rt->filters->jwt->add_runtime_revoked(i, jti);
   }
   ++generation_;
   std::vector<WorkerMetrics*> metrics;
@@ -174,7 +176,7 @@ bool Server::reload(std::vector<std::string>& errors) {
   registry_.ensure_storage(metrics);  // before any worker can use the new slots
   runtime_ = rt;
   if (jwks_) jwks_->stop();
-  jwks_ = JwksFetchers::start(main_loop_, rt->jwt, rt->config->gateway.security, rt->client_tls);
+  jwks_ = filters::JwksFetchers::start(main_loop_, rt->filters->jwt, rt->config->gateway.security, rt->client_tls);
   for (auto& w : workers_) w->publish(rt);
   throttling_.apply(rt->config->gateway.throttling, store);
   analytics_.check_reload(rt->config->gateway.analytics);
@@ -187,7 +189,7 @@ void Server::admin_revoke(const std::string& jti) {
   revoked_.push_back(jti);
   for (unsigned i = 0; i < workers_.size(); ++i) {
     // Each worker's set is touched only on its own thread.
-    net::asio::post(workers_[i]->loop(), [rt = runtime_, i, jti] { rt->jwt->add_runtime_revoked(i, jti); });
+    net::asio::post(workers_[i]->loop(), [rt = runtime_, i, jti] { rt->filters->jwt->add_runtime_revoked(i, jti); });
   }
   log::info("revoked token id '{}' on all workers", jti);
 }

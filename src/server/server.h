@@ -13,10 +13,10 @@
 #include "net/asio.h"
 #include "server/analytics_state.h"
 #include "server/access_log.h"
-#include "server/jwks_fetcher.h"
+#include "filters/auth/jwks_fetcher.h"
 #include "server/metrics.h"
 #include "server/runtime.h"
-#include "server/password_checker.h"
+#include "filters/auth/password_checker.h"
 #include "server/throttling_state.h"
 #include "server/worker.h"
 
@@ -67,13 +67,13 @@ class Server final : public admin::AdminBackend {
   std::vector<std::unique_ptr<Worker>> workers_;
   MetricsRegistry registry_;
   std::shared_ptr<AccessLogWriter> access_log_;
-  std::shared_ptr<JwksFetchers> jwks_;  // for the runtime in force
+  std::shared_ptr<filters::JwksFetchers> jwks_;  // for the runtime in force
   std::vector<std::string> revoked_;     // jtis revoked through the admin API
   ThrottlingState throttling_;
   AnalyticsState analytics_;
   // Basic-auth password checks, off the workers; destroyed before the workers (members are
   // destroyed in reverse order), so no check posts to a loop that is gone.
-  std::unique_ptr<PasswordChecker> password_checker_;
+  std::unique_ptr<filters::PasswordChecker> password_checker_;
   std::unique_ptr<net::asio::steady_timer> sweep_timer_;
   void schedule_sweep();
   uint64_t generation_ = 0;

@@ -52,10 +52,17 @@ bool Worker::open_listeners(const Runtime& runtime, std::vector<net::tcp::endpoi
   return true;
 }
 
-void Worker::start(std::shared_ptr<const Runtime> runtime) {
+void Worker::adopt(std::shared_ptr<const Runtime> runtime) {
   runtime_ = std::move(runtime);
+  // Per-worker filter state starts afresh with each config generation (a request in
+  // progress keeps the slots of the runtime it started with).
+  slots_ = std::make_shared<filters::WorkerSlots>(runtime_->filters->slots, filters::SlotEnv{&loop_, id_});
   pool_.set_client_tls(runtime_->client_tls);
   pool_.set_max_idle_per_key(runtime_->config->gateway.limits.max_idle_upstream_per_endpoint);
+}
+
+void Worker::start(std::shared_ptr<const Runtime> runtime) {
+  adopt(std::move(runtime));
   for (size_t i = 0; i < acceptors_.size(); ++i) {
     net::asio::co_spawn(loop_, accept_loop(i), net::asio::detached);
   }
@@ -70,11 +77,7 @@ void Worker::start(std::shared_ptr<const Runtime> runtime) {
 }
 
 void Worker::publish(std::shared_ptr<const Runtime> runtime) {
-  net::asio::post(loop_, [this, rt = std::move(runtime)]() mutable {
-    runtime_ = std::move(rt);
-    pool_.set_client_tls(runtime_->client_tls);
-    pool_.set_max_idle_per_key(runtime_->config->gateway.limits.max_idle_upstream_per_endpoint);
-  });
+  net::asio::post(loop_, [this, rt = std::move(runtime)]() mutable { adopt(std::move(rt)); });
 }
 
 void Worker::begin_drain(Millis timeout) {
@@ -121,17 +124,6 @@ void Worker::make_request_id(std::string& out) {
   out.clear();
   append_hex(out, hi, 16);
   append_hex(out, n * 0x9e3779b97f4a7c15ull ^ request_id_salt_, 16);
-}
-
-std::unique_ptr<char[]> Worker::take_buffer() {
-  if (free_buffers_.empty()) return std::make_unique<char[]>(kUpstreamBufferSize);
-  auto b = std::move(free_buffers_.back());
-  free_buffers_.pop_back();
-  return b;
-}
-
-void Worker::give_buffer(std::unique_ptr<char[]> b) {
-  if (b && free_buffers_.size() < 64) free_buffers_.push_back(std::move(b));
 }
 
 net::awaitable<void> Worker::accept_loop(size_t listener_index) {

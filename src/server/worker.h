@@ -13,11 +13,12 @@
 #include "net/asio.h"
 #include "net/deadline_list.h"
 #include "server/access_log.h"
-#include "server/introspector.h"
-#include "server/password_checker.h"
-#include "throttle/block_list.h"
+#include "filters/worker_slots.h"
+#include "server/in_flight.h"
 #include "server/metrics.h"
 #include "server/runtime.h"
+#include "throttle/block_list.h"
+#include "upstream/buffer_pool.h"
 #include "upstream/connection_pool.h"
 
 namespace postern::server {
@@ -51,7 +52,8 @@ class Worker {
   WorkerMetrics& metrics() { return metrics_; }
   AccessLogBuffer& access_log() { return access_log_; }
   analytics::EventBuffer& analytics() { return analytics_; }
-  Introspector& introspector() { return introspector_; }
+  // This worker's filter state (per-worker slots) for the runtime in force.
+  const std::shared_ptr<filters::WorkerSlots>& slots() const { return slots_; }
   bool draining() const { return draining_; }
   unsigned id() const { return id_; }
   // A fresh request id: 32 hex digits, unique per process (worker id, random, counter).
@@ -65,8 +67,9 @@ class Worker {
     return z ^ (z >> 31);
   }
   // Buffers for upstream responses, recycled so a request does not allocate.
-  std::unique_ptr<char[]> take_buffer();
-  void give_buffer(std::unique_ptr<char[]> b);
+  upstream::BufferPool& upstream_buffers() { return upstream_buffers_; }
+  // What client connections hold while a request is in flight (in_flight.h).
+  InFlightPool& in_flight_pool() { return in_flight_pool_; }
   void session_closed();
   uint64_t next_round_robin() { return round_robin_++; }
   // The blocking conditions in force; picks up a new list when the admin API changed it.
@@ -79,10 +82,8 @@ class Worker {
     }
     return block_list_.get();
   }
-  PasswordChecker& password_checker() { return *password_checker_; }
   // Main thread, before start().
   void set_blocker(const throttle::Blocker* blocker) { blocker_ = blocker; }
-  void set_password_checker(PasswordChecker* checker) { password_checker_ = checker; }
   // Main thread, before start(): this worker's analytics buffer is flushed every
   // `flush_interval` (0: every event commits itself); configure it through analytics().
   void set_analytics_flush(Millis flush_interval);
@@ -97,6 +98,7 @@ class Worker {
 
  private:
   net::awaitable<void> accept_loop(size_t listener_index);
+  void adopt(std::shared_ptr<const Runtime> runtime);
   net::awaitable<void> housekeeping();
   net::awaitable<void> flush_analytics();
   void maybe_finish_drain();
@@ -108,6 +110,7 @@ class Worker {
   net::asio::io_context& main_loop_;
   std::thread thread_;
   std::shared_ptr<const Runtime> runtime_;
+  std::shared_ptr<filters::WorkerSlots> slots_;  // for runtime_
   std::vector<net::tcp::acceptor> acceptors_;
   upstream::ConnectionPool pool_;
   net::DeadlineList sessions_;
@@ -117,19 +120,18 @@ class Worker {
   Millis analytics_flush_interval_{0};
   net::asio::steady_timer analytics_timer_{loop_};
   uint64_t random_state_ = 0;
-  Introspector introspector_{loop_};
   bool draining_ = false;
   bool stopped_ = false;
   SteadyTime drain_deadline_{};
   net::asio::steady_timer housekeeping_timer_;
-  std::vector<std::unique_ptr<char[]>> free_buffers_;
+  upstream::BufferPool upstream_buffers_{kUpstreamBufferSize, 64};
+  InFlightPool in_flight_pool_;
   std::atomic<int64_t> active_{0};
   std::atomic<int64_t> idle_upstream_{0};
   uint64_t request_counter_ = 0;
   uint64_t round_robin_ = 0;
   uint64_t request_id_salt_ = 0;
   const throttle::Blocker* blocker_ = nullptr;
-  PasswordChecker* password_checker_ = nullptr;
   std::shared_ptr<const throttle::BlockList> block_list_;
   uint64_t block_version_ = 0;
 };

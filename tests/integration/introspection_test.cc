@@ -15,8 +15,8 @@ namespace postern::itest {
 namespace {
 
 // Answers POST /introspect. token=good → active with scopes and subscription; token=slow →
-// the same after 3 s; anything else → {"active":false}. Counts calls and checks the
-// gateway's client credentials (gw:secret).
+// the same after 3 s; token=hold → the same once released (or after 20 s); anything else →
+// {"active":false}. Counts calls and checks the gateway's client credentials (gw:secret).
 class FakeKeyManager {
  public:
   FakeKeyManager() {
@@ -35,9 +35,13 @@ class FakeKeyManager {
   }
   ~FakeKeyManager() {
     stop_ = true;
+    release_ = true;
     thread_.join();
+    while (serving_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ::close(fd_);
   }
+  void release() { release_ = true; }
+  int held() const { return held_; }
   int port() const { return port_; }
   int calls() const { return calls_; }
   int bad_auth() const { return bad_auth_; }
@@ -49,7 +53,11 @@ class FakeKeyManager {
       if (::poll(&p, 1, 100) <= 0) continue;
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) continue;
-      std::thread([this, c] { serve(c); }).detach();
+      ++serving_;
+      std::thread([this, c] {
+        serve(c);
+        --serving_;
+      }).detach();
     }
   }
   void serve(int c) {
@@ -70,11 +78,16 @@ class FakeKeyManager {
     if (req.find("Authorization: Basic Z3c6c2VjcmV0\r\n") == std::string::npos) ++bad_auth_;
     std::string body = R"({"active":false})";
     bool slow = req.find("token=slow") != std::string::npos;
-    if (req.find("token=good") != std::string::npos || slow) {
+    bool hold = req.find("token=hold") != std::string::npos;
+    if (req.find("token=good") != std::string::npos || slow || hold) {
       body = R"({"active":true,"scope":"orders:read","client_id":"app-1","username":"bob","exp":4102444800,)"
              R"("subscribedAPIs":[{"name":"Orders","version":"1","subscriptionTier":"Gold"}]})";
     }
     if (slow) std::this_thread::sleep_for(std::chrono::seconds(3));
+    if (hold) {
+      ++held_;
+      for (int i = 0; i < 2000 && !release_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
@@ -83,13 +96,14 @@ class FakeKeyManager {
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
-  std::atomic<int> calls_{0}, bad_auth_{0};
+  std::atomic<int> calls_{0}, bad_auth_{0}, held_{0}, serving_{0};
+  std::atomic<bool> release_{false};
   std::thread thread_;
 };
 
 class Introspection : public GatewayTest {
  protected:
-  void start(int km_port) {
+  void start(int km_port, const std::string& timeout = "1s", const std::string& access_log = "") {
     start_echo();
     write_file(tmp / "km-secret", "secret\n");
     GatewayOptions o;
@@ -97,8 +111,9 @@ class Introspection : public GatewayTest {
                  "    introspection_url: http://127.0.0.1:" + std::to_string(km_port) + "/introspect\n"
                  "    client_id: gw\n"
                  "    client_secret_file: " + (tmp / "km-secret").string() + "\n"
-                 "    timeout: 1s\n"
+                 "    timeout: " + timeout + "\n"
                  "    validate_subscription: true\n";
+    o.access_log = access_log;
     o.apis["orders.yaml"] =
         "openapi: 3.0.0\ninfo: {title: Orders, version: '1'}\nx-wso2-basePath: /orders\n"
         "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
@@ -180,6 +195,29 @@ TEST_F(Introspection, ConcurrentRequestsShareOneCall) {
   for (auto& t : ts) t.join();
   EXPECT_EQ(ok.load(), 6);
   EXPECT_LE(km.calls(), 2) << "one call per worker at most (2 workers)";
+}
+
+TEST_F(Introspection, AClientThatLeavesEndsItsWaitAtOnce) {
+  // The key manager holds its answer far longer than the test waits; the gateway's timeout
+  // is longer still. A client that hangs up while its token is being introspected must end
+  // the request's wait then (recorded as 499), not when the key manager answers.
+  FakeKeyManager km;
+  ASSERT_NO_FATAL_FAILURE(start(km.port(), "30s", "{enabled: true, path: " + (tmp / "access.log").string() + "}"));
+  {
+    Conn c(port());
+    ASSERT_TRUE(c.ok()) << c.error();
+    ASSERT_TRUE(c.send(make_request("GET", "/orders/list", {{"Authorization", "Bearer hold"}})));
+    ASSERT_TRUE(eventually(5000ms, [&] { return km.held() == 1; })) << "the key manager was never asked";
+    c.close();
+  }
+  EXPECT_TRUE(eventually(5000ms, [&] { return read_file(tmp / "access.log").find("\"status\":499") != std::string::npos; }))
+      << "the wait did not end when the client left; access log:\n" << read_file(tmp / "access.log");
+  EXPECT_EQ(km.held(), 1);  // still held: the wait ended without the key manager's answer
+  km.release();
+  // The call itself went on for others: its answer is cached and serves the next request.
+  auto ok = get("/orders/list", "hold");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
 }
 
 }  // namespace

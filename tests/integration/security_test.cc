@@ -1,6 +1,14 @@
 // Authentication end to end: JWTs minted by `postern token` with keys made by openssl,
 // checked by the real gateway in front of the echo backend.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "fixture.h"
 
@@ -245,6 +253,123 @@ TEST_F(Security, BackendJwtTellsTheBackendWhoCalled) {
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
   EXPECT_TRUE(echo_header(echo_of(*r), "x-jwt-assertion").empty());
+}
+
+// A backend that records every byte it receives and answers each request head with a
+// small 200, keeping connections open: it shows exactly what the gateway sent upstream.
+class RecordingBackend {
+ public:
+  RecordingBackend() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0) return;
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { accept_loop(); });
+  }
+  ~RecordingBackend() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    if (thread_.joinable()) thread_.join();
+    for (auto& t : conns_) t.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string received() {
+    std::lock_guard lock(mu_);
+    return bytes_;
+  }
+
+ private:
+  void accept_loop() {
+    while (!stop_) {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      conns_.emplace_back([this, c] { serve(c); });
+    }
+  }
+  void serve(int c) {
+    timeval tv{10, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string pending;
+    char buf[4096];
+    while (!stop_) {
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      {
+        std::lock_guard lock(mu_);
+        bytes_.append(buf, size_t(n));
+      }
+      pending.append(buf, size_t(n));
+      size_t end;
+      while ((end = pending.find("\r\n\r\n")) != std::string::npos) {  // bodiless GETs only
+        pending.erase(0, end + 4);
+        static constexpr std::string_view kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        if (::send(c, kOk.data(), kOk.size(), MSG_NOSIGNAL) < 0) break;
+      }
+    }
+    ::close(c);
+  }
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::vector<std::thread> conns_;
+  std::mutex mu_;
+  std::string bytes_;
+};
+
+TEST_F(Security, ReloadThatDisablesTheBackendJwtLeavesNoAssertionOnAKeptAliveConnection) {
+  RecordingBackend backend;
+  auto k = run_command("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " +
+                       shell_quote((tmp / "gw.key").string()));
+  ASSERT_EQ(k.exit_code, 0) << k.output;
+  GatewayOptions o;
+  const std::string issuers = "  issuers:\n    - {name: test, issuer: test-issuer, certificate: " + pub_.string() +
+                              ", algorithms: [RS256]}\n";
+  o.security = issuers + "  backend_jwt: {key: " + (tmp / "gw.key").string() + ", issuer: my-gateway}\n";
+  o.workers = "1";
+  o.apis["shop.yaml"] =
+      "openapi: 3.0.0\ninfo: {title: Shop, version: '2.0'}\nx-wso2-basePath: /shop/{version}\n"
+      "x-wso2-production-endpoints: {urls: [\"" + backend.url() + "\"]}\npaths:\n  /items: {get: {}}\n";
+  ASSERT_NO_FATAL_FAILURE(start_gateway(o));
+  const std::string t = token("--api Shop:2.0 --sub alice");
+  Conn c(port());
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_TRUE(c.send(make_request("GET", "/shop/2.0/items", {{"Authorization", "Bearer " + t}})));
+  auto r = c.read_response();
+  ASSERT_TRUE(r) << c.error();
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string first = backend.received();
+  const size_t at = first.find("x-jwt-assertion: ");
+  ASSERT_NE(at, std::string::npos) << first;
+  const std::string assertion = first.substr(at + 17, first.find("\r\n", at) - at - 17);
+  ASSERT_GT(assertion.size(), 40u);
+
+  // The same project without the backend JWT, reloaded while the client stays connected.
+  std::string yaml = gw->config_yaml();
+  const size_t line = yaml.find("  backend_jwt:");
+  ASSERT_NE(line, std::string::npos);
+  yaml.erase(line, yaml.find('\n', line) + 1 - line);
+  write_file(gw->dir() / "postern.yaml", yaml);
+  gw->process().signal(SIGHUP);
+  ASSERT_TRUE(eventually(5000ms, [&] { return gw->log().find("reloaded configuration") != std::string::npos; }));
+
+  ASSERT_TRUE(c.send(make_request("GET", "/shop/2.0/items", {{"Authorization", "Bearer " + t}})));
+  r = c.read_response();
+  ASSERT_TRUE(r) << c.error();
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string second = backend.received().substr(first.size());
+  ASSERT_NE(second.find("GET /items"), std::string::npos) << second;
+  EXPECT_EQ(second.find(assertion), std::string::npos) << "the previous caller's assertion went upstream:\n" << second;
+  EXPECT_EQ(second.find(assertion.substr(0, 20)), std::string::npos) << second;
+  EXPECT_EQ(second.find("\r\n: "), std::string::npos) << "a header line without a name went upstream:\n" << second;
+  EXPECT_EQ(second.find("jwt-assertion"), std::string::npos) << second;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "filters/jwt_authenticator.h"
+#include "filters/auth/jwt_authenticator.h"
 
 #include <gtest/gtest.h>
 
@@ -24,6 +24,24 @@ config::SecurityConfig security(std::vector<std::string> revoked = {}) {
   return s;
 }
 
+// An authenticator with its per-worker slots for `workers` workers.
+struct Built {
+  std::shared_ptr<SlotRegistry> registry = std::make_shared<SlotRegistry>();
+  std::shared_ptr<JwtAuthenticator> auth;
+  std::vector<std::unique_ptr<WorkerSlots>> workers;
+  WorkerSlots& worker(unsigned i) { return *workers[i]; }
+  JwtAuthenticator* operator->() const { return auth.get(); }
+  explicit operator bool() const { return auth != nullptr; }
+};
+
+Built build(const config::SecurityConfig& sec, unsigned workers, std::string& err,
+            std::vector<std::string> claims = {}) {
+  Built b;
+  b.auth = JwtAuthenticator::build(sec, workers, *b.registry, err, std::move(claims));
+  for (unsigned i = 0; i < workers; ++i) b.workers.push_back(std::make_unique<WorkerSlots>(b.registry, SlotEnv{nullptr, i}));
+  return b;
+}
+
 std::string mint(const std::string& payload, const std::string& secret = kSecret) {
   jose::Key key;
   EXPECT_TRUE(jose::Key::from_secret(secret, key).ok());
@@ -34,20 +52,20 @@ std::string mint(const std::string& payload, const std::string& secret = kSecret
 
 TEST(JwtAuthenticator, VerifiesThenServesFromCacheUntilExp) {
   std::string err;
-  auto auth = JwtAuthenticator::build(security(), 2, err);
+  auto auth = build(security(), 2, err);
   ASSERT_TRUE(auth) << err;
   std::string t = mint(R"({"iss":"iss-1","sub":"alice","exp":1000,"jti":"j1","scope":"a b"})");
-  auto r1 = auth->authenticate(t, 0, 900);
+  auto r1 = auth->authenticate(t, auth.worker(0), 900);
   ASSERT_EQ(r1.outcome, JwtAuthenticator::Outcome::kOk) << r1.reason;
   EXPECT_EQ(r1.identity->subject, "alice");
   EXPECT_EQ(r1.identity->scopes, (std::vector<std::string>{"a", "b"}));
-  auto r2 = auth->authenticate(t, 0, 950);
+  auto r2 = auth->authenticate(t, auth.worker(0), 950);
   ASSERT_EQ(r2.outcome, JwtAuthenticator::Outcome::kOk);
   EXPECT_EQ(r2.identity.get(), r1.identity.get()) << "second use must come from the cache";
-  auto r3 = auth->authenticate(t, 1, 950);  // another worker: its own cache, verified again
+  auto r3 = auth->authenticate(t, auth.worker(1), 950);  // another worker: its own cache, verified again
   ASSERT_EQ(r3.outcome, JwtAuthenticator::Outcome::kOk);
   EXPECT_NE(r3.identity.get(), r1.identity.get());
-  auto r4 = auth->authenticate(t, 0, 1000);  // at exp: the cache entry is gone
+  auto r4 = auth->authenticate(t, auth.worker(0), 1000);  // at exp: the cache entry is gone
   EXPECT_EQ(r4.outcome, JwtAuthenticator::Outcome::kExpired);
   EXPECT_EQ(r4.reason, "expired");
 }
@@ -60,11 +78,11 @@ TEST(JwtAuthenticator, PerIssuerClaimNames) {
   sec.issuers[0].scopes_claim = "roles";
   sec.issuers[0].consumer_key_claim = "appid";
   std::string err;
-  auto auth = JwtAuthenticator::build(sec, 1, err, {"org"});
+  auto auth = build(sec, 1, err, {"org"});
   ASSERT_TRUE(auth) << err;
   std::string t = mint(R"({"iss":"iss-1","sub":"ignored","oid":"u-42","exp":1000,"scope":"not-used",)"
                        R"("roles":["orders.read","orders.write",7],"appid":"client-9","org":"acme"})");
-  auto r = auth->authenticate(t, 0, 900);
+  auto r = auth->authenticate(t, auth.worker(0), 900);
   ASSERT_EQ(r.outcome, JwtAuthenticator::Outcome::kOk) << r.reason;
   EXPECT_EQ(r.identity->subject, "u-42");
   EXPECT_EQ(r.identity->scopes, (std::vector<std::string>{"orders.read", "orders.write"}));
@@ -75,7 +93,7 @@ TEST(JwtAuthenticator, PerIssuerClaimNames) {
   // A space-separated string works for the scopes claim too; a missing subject claim
   // leaves the subject empty rather than falling back to `sub`.
   std::string t2 = mint(R"({"iss":"iss-1","sub":"s","exp":1000,"roles":"a b a"})");
-  auto r2 = auth->authenticate(t2, 0, 900);
+  auto r2 = auth->authenticate(t2, auth.worker(0), 900);
   ASSERT_EQ(r2.outcome, JwtAuthenticator::Outcome::kOk) << r2.reason;
   EXPECT_EQ(r2.identity->subject, "");
   EXPECT_EQ(r2.identity->scopes, (std::vector<std::string>{"a", "b"}));
@@ -84,24 +102,24 @@ TEST(JwtAuthenticator, PerIssuerClaimNames) {
 TEST(JwtAuthenticator, RevokedEvenWhenCached) {
   std::string err;
   std::string t = mint(R"({"iss":"iss-1","exp":1000,"jti":"bad"})");
-  auto auth = JwtAuthenticator::build(security({"bad"}), 1, err);
+  auto auth = build(security({"bad"}), 1, err);
   ASSERT_TRUE(auth) << err;
-  auto r = auth->authenticate(t, 0, 10);
+  auto r = auth->authenticate(t, auth.worker(0), 10);
   EXPECT_EQ(r.outcome, JwtAuthenticator::Outcome::kInvalid);
   EXPECT_EQ(r.reason, "revoked");
-  r = auth->authenticate(t, 0, 10);  // now cached as verified: still refused
+  r = auth->authenticate(t, auth.worker(0), 10);  // now cached as verified: still refused
   EXPECT_EQ(r.reason, "revoked");
 }
 
 TEST(JwtAuthenticator, FailuresAreNotCached) {
   std::string err;
-  auto auth = JwtAuthenticator::build(security(), 1, err);
+  auto auth = build(security(), 1, err);
   ASSERT_TRUE(auth) << err;
-  EXPECT_EQ(auth->authenticate(mint(R"({"iss":"other","exp":1000})"), 0, 10).reason, "unknown_issuer");
-  EXPECT_EQ(auth->authenticate(mint(R"({"iss":"iss-1","exp":1000})", std::string(48, 'x')), 0, 10).reason,
+  EXPECT_EQ(auth->authenticate(mint(R"({"iss":"other","exp":1000})"), auth.worker(0), 10).reason, "unknown_issuer");
+  EXPECT_EQ(auth->authenticate(mint(R"({"iss":"iss-1","exp":1000})", std::string(48, 'x')), auth.worker(0), 10).reason,
             "bad_signature");
-  EXPECT_EQ(auth->authenticate(mint(R"({"iss":"iss-1"})"), 0, 10).reason, "missing_exp");
-  EXPECT_EQ(auth->authenticate("a.b", 0, 10).reason, "malformed");
+  EXPECT_EQ(auth->authenticate(mint(R"({"iss":"iss-1"})"), auth.worker(0), 10).reason, "missing_exp");
+  EXPECT_EQ(auth->authenticate("a.b", auth.worker(0), 10).reason, "malformed");
 }
 
 TEST(TokenCache, BoundedOldestFirst) {

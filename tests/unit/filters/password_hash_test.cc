@@ -1,4 +1,4 @@
-#include "filters/password_hash.h"
+#include "filters/auth/password_hash.h"
 
 #include <gtest/gtest.h>
 
