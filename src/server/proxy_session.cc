@@ -473,6 +473,10 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
 
   router::Method method = router::method_from_string(req_.method);
   runtime_->config->route_table.match(method, path_, match_);
+  if (match_.kind == router::MatchResult::Kind::kMatched &&
+      !runtime_->routes[match_.route_id].route->api->served_on(transport_.is_tls())) {
+    match_.kind = router::MatchResult::Kind::kNotFound;  // x-wso2-transports: not on this listener
+  }
   if (match_.kind == router::MatchResult::Kind::kNotFound) {
     co_return co_await local_reply(404, 404, "Not Found",
                                    "no API resource matches the request path", LocalReason::kNotFound,
