@@ -295,6 +295,7 @@ void ProxySession::fill_event(analytics::Event& e, int status, uint64_t bytes_ou
     const config::Api& api = *route_->route->api;
     e.api = api.name;
     e.api_version = api.version;
+    e.api_owner = api.owner;
     e.base_path = api.base_path;
     e.resource = route_->route->resource_path;
   }
