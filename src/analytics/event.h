@@ -37,6 +37,8 @@ struct Event {
   uint64_t total_us = 0;
   uint64_t upstream_us = 0;
   std::string_view endpoint;
+  // Keys added after the first release of schema 1 come last (the collector's columns too).
+  std::string_view api_owner;    // x-wso2-owner of the API, "" when absent or no API matched
 };
 
 // A closed file the gateway deleted unsent because of the disk budget.

@@ -71,6 +71,7 @@ void append_event_json(std::string& out, const Event& e) {
   field(out, "upstream_us", e.upstream_us);
   field(out, "gateway_us", e.total_us > e.upstream_us ? e.total_us - e.upstream_us : 0);
   field(out, "endpoint", e.endpoint);
+  field(out, "api_owner", e.api_owner);
   out += "}\n";
 }
 

@@ -24,8 +24,12 @@ int main(int argc, char** argv) {
   run->add_option("dir", project, "Project folder")->required();
   run->add_option("--workers", workers, "Worker threads (overrides postern.yaml; 0 = config)");
 
-  auto* validate = app.add_subcommand("validate", "Check a project; print every error as file:line:col");
+  bool strict = false;
+  auto* validate = app.add_subcommand(
+      "validate", "Check a project; print every error and warning as file:line:col (exit 1 on errors)");
   validate->add_option("dir", project, "Project folder")->required();
+  validate->add_flag("--strict", strict,
+                     "Also exit 1 when there are warnings (extensions Postern accepts but does not enforce)");
 
   std::string openapi;
   auto* init = app.add_subcommand("init", "Create a project folder");
@@ -103,7 +107,7 @@ int main(int argc, char** argv) {
     postern::server::Server server(options);
     return server.run();
   }
-  if (*validate) return postern::cli::run_validate(project);
+  if (*validate) return postern::cli::run_validate(project, strict);
   if (*init) {
     std::optional<std::filesystem::path> file;
     if (!openapi.empty()) file = openapi;

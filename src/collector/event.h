@@ -41,6 +41,8 @@ struct RequestEvent {
   int64_t upstream_us = 0;
   int64_t gateway_us = 0;
   std::string endpoint;
+  // Keys added to schema 1 later come last, and may be missing (files from older gateways).
+  std::string api_owner;       // x-wso2-owner of the API; "" when absent from the event
 };
 
 // type "gap": the gateway deleted a closed file unsent (its disk budget); those events are
@@ -68,6 +70,7 @@ struct EventFile {
 struct ScannedRequest {
   int64_t ts_us = 0;
   std::string api, api_version, method, resource;
+  std::string api_owner;
   std::string app_id, app_name, user;
   int64_t status = 0;
   std::string error_source, error_reason;

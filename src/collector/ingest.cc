@@ -100,6 +100,15 @@ class Fields {
     if (obj_[key].get_int64().get(out) != simdjson::SUCCESS) return fail(key, "an integer");
     return true;
   }
+  // A key added to schema 1 after its first release: older gateways do not send it, so
+  // absent means "" (present, it must still be a string).
+  bool optional_str(const char* key, std::string& out) {
+    if (obj_[key].error() == simdjson::NO_SUCH_FIELD) {
+      out.clear();
+      return true;
+    }
+    return str(key, out);
+  }
   bool boolean(const char* key, bool& out) {
     if (obj_[key].get_bool().get(out) != simdjson::SUCCESS) return fail(key, "a boolean");
     return true;
@@ -137,7 +146,8 @@ bool read_request(Fields& f, RequestEvent& e) {
          f.str("throttle_level", e.throttle_level) && f.boolean("cache_hit", e.cache_hit) &&
          f.integer("bytes_in", e.bytes_in) && f.integer("bytes_out", e.bytes_out) &&
          f.integer("total_us", e.total_us) && f.integer("upstream_us", e.upstream_us) &&
-         f.integer("gateway_us", e.gateway_us) && f.str("endpoint", e.endpoint);
+         f.integer("gateway_us", e.gateway_us) && f.str("endpoint", e.endpoint) &&
+         f.optional_str("api_owner", e.api_owner);
 }
 
 bool read_gap(Fields& f, GapEvent& g) {

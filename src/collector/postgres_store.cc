@@ -37,6 +37,22 @@ PostgresStore::PostgresStore(std::string conninfo) : conninfo_(std::move(conninf
   // Quiet the NOTICEs "relation already exists, skipping" that IF NOT EXISTS produces.
   Result r(PQexec(c, ("SET client_min_messages = warning;\n" + schema_ddl("BIGINT", "BOOLEAN")).c_str()));
   if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail("create schema", r.get());
+  // Then the columns a database created by an older collector lacks. ALTER TABLE locks the
+  // table exclusively even when there is nothing to do, so it runs only for a missing
+  // column; IF NOT EXISTS lets two collectors starting on one old database both succeed.
+  // Existing rows get the column's default.
+  for (const AddedColumn& col : kAddedEventColumns) {
+    const char* params[] = {col.name};
+    Result q(PQexecParams(c,
+                          "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                          "AND table_name = 'events' AND column_name = $1",
+                          1, nullptr, params, nullptr, nullptr, 0));
+    if (PQresultStatus(q.get()) != PGRES_TUPLES_OK) fail("read the columns of events", q.get());
+    if (PQntuples(q.get()) > 0) continue;
+    std::string alter = std::string("ALTER TABLE events ADD COLUMN IF NOT EXISTS ") + col.name + " " + col.definition;
+    Result a(PQexec(c, alter.c_str()));
+    if (PQresultStatus(a.get()) != PGRES_COMMAND_OK) fail("add column " + std::string(col.name), a.get());
+  }
 }
 
 PostgresStore::~PostgresStore() { PQfinish(conn_); }
@@ -163,6 +179,7 @@ IngestOutcome PostgresStore::ingest(const EventFile& file) {
       boolean(e.cache_hit);
       for (int64_t v : {e.bytes_in, e.bytes_out, e.total_us, e.upstream_us, e.gateway_us}) integer(v);
       text(e.endpoint);
+      text(e.api_owner);
       data += '\n';
     }
     copy("COPY events (file_id, " + event_column_list() + ") FROM STDIN", data, "copy events");
@@ -221,6 +238,7 @@ void PostgresStore::scan_requests(const TimeWindow& window, const std::function<
       r.bytes_in = to_i64(PQgetvalue(raw, 0, 13));
       r.bytes_out = to_i64(PQgetvalue(raw, 0, 14));
       r.total_us = to_i64(PQgetvalue(raw, 0, 15));
+      r.api_owner.assign(PQgetvalue(raw, 0, 16), PQgetlength(raw, 0, 16));
       row(r);
     } else if (st != PGRES_TUPLES_OK && error.empty()) {
       error = PQresultErrorMessage(raw);

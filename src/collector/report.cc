@@ -65,7 +65,9 @@ void ReportBuilder::add(const ScannedRequest& r) {
   total_.add(error, r.total_us);
   report_.bytes_in += r.bytes_in;
   report_.bytes_out += r.bytes_out;
-  apis_[{r.api, r.api_version}].add(error, r.total_us);
+  auto& api = apis_[{r.api, r.api_version}];
+  if (api.first.empty()) api.first = r.api_owner;
+  api.second.add(error, r.total_us);
   resources_[{r.api, r.api_version, r.method, r.resource}].add(error, r.total_us);
   auto& app = apps_[r.app_id];
   if (app.first.empty()) app.first = r.app_name;
@@ -90,7 +92,7 @@ Report ReportBuilder::finish(std::vector<GapEvent> gaps, int64_t generated_us) {
   Report& rep = report_;
   rep.generated_us = generated_us;
   rep.totals = total_.stats();
-  for (auto& [k, acc] : apis_) rep.apis.push_back({k.first, k.second, acc.stats()});
+  for (auto& [k, v] : apis_) rep.apis.push_back({k.first, k.second, v.first, v.second.stats()});
   sort_by_requests(rep.apis);
   for (auto& [k, acc] : resources_)
     rep.resources.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), acc.stats()});

@@ -30,6 +30,7 @@ struct GroupStats {
 
 struct ApiRow {
   std::string api, api_version;
+  std::string owner;  // x-wso2-owner: the first non-empty api_owner of the API's events ("" = none)
   GroupStats stats;
 };
 struct ResourceRow {
@@ -108,7 +109,7 @@ class ReportBuilder {
   Report report_;
   int64_t origin_, end_;
   Acc total_;
-  std::map<std::pair<std::string, std::string>, Acc> apis_;
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, Acc>> apis_;  // -> (owner, acc)
   std::map<std::tuple<std::string, std::string, std::string, std::string>, Acc> resources_;
   std::map<std::string, std::pair<std::string, Acc>> apps_;  // app_id -> (last app_name, acc)
   std::map<int64_t, Acc> statuses_;

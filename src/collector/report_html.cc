@@ -231,8 +231,9 @@ std::string render_html(const Report& r) {
                         reason_rows, "#b07aa1");
 
   // Tables.
-  o += format("<h2>Per API</h2><table><tr><th>API</th><th>version</th>{}</tr>\n", kStatHead);
-  for (const ApiRow& a : r.apis) o += "<tr>" + cell(or_dash(a.api, "(no API)")) + cell(a.api_version) + stat_cells(a.stats) + "</tr>\n";
+  o += format("<h2>Per API</h2><table><tr><th>API</th><th>version</th><th>owner</th>{}</tr>\n", kStatHead);
+  for (const ApiRow& a : r.apis)
+    o += "<tr>" + cell(or_dash(a.api, "(no API)")) + cell(a.api_version) + cell(a.owner) + stat_cells(a.stats) + "</tr>\n";
   o += "</table>\n";
   o += format("<h2>Per resource</h2><table><tr><th>API</th><th>version</th><th>method</th><th>resource</th>{}</tr>\n", kStatHead);
   for (const ResourceRow& x : r.resources)

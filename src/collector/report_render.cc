@@ -88,10 +88,10 @@ std::string render_text(const Report& r) {
 
   line("");
   line("Per API");
-  line(fmt::format("  {:<40} {}", "api (version)", hdr));
+  line(fmt::format("  {:<40} {}  {}", "api (version)", hdr, "owner"));
   for (const auto& a : r.apis)
-    line(fmt::format("  {:<40} {}", clean(label_or(a.api, "(no API)") + (a.api_version.empty() ? "" : " (" + a.api_version + ")")),
-                     stats(a.stats)));
+    line(fmt::format("  {:<40} {}  {}", clean(label_or(a.api, "(no API)") + (a.api_version.empty() ? "" : " (" + a.api_version + ")")),
+                     stats(a.stats), clean(label_or(a.owner, "-"))));
   line("");
   line("Per resource");
   line(fmt::format("  {:<50} {}", "api method resource", hdr));
@@ -181,7 +181,8 @@ std::string render_json(const Report& r) {
                    r.bytes_out, r.lost_events) +
        "}";
   o += ",\"apis\":" + jarray(r.apis, [](const ApiRow& a) {
-         return "\"api\":" + jstr(a.api) + ",\"api_version\":" + jstr(a.api_version) + "," + jstats(a.stats);
+         return "\"api\":" + jstr(a.api) + ",\"api_version\":" + jstr(a.api_version) + ",\"owner\":" + jstr(a.owner) +
+                "," + jstats(a.stats);
        });
   o += ",\"resources\":" + jarray(r.resources, [](const ResourceRow& x) {
          return "\"api\":" + jstr(x.api) + ",\"api_version\":" + jstr(x.api_version) + ",\"method\":" + jstr(x.method) +

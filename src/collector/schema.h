@@ -25,13 +25,27 @@ inline constexpr Column kEventColumns[] = {
     {"throttled", ColumnKind::kBool},    {"throttle_level", ColumnKind::kText}, {"cache_hit", ColumnKind::kBool},
     {"bytes_in", ColumnKind::kInt},      {"bytes_out", ColumnKind::kInt},      {"total_us", ColumnKind::kInt},
     {"upstream_us", ColumnKind::kInt},   {"gateway_us", ColumnKind::kInt},     {"endpoint", ColumnKind::kText},
+    // Added later (kAddedEventColumns): last, so a created and a migrated table agree.
+    {"api_owner", ColumnKind::kText},
 };
 inline constexpr int kEventColumnCount = sizeof kEventColumns / sizeof kEventColumns[0];
+
+// Columns added to `events` after the first release. A database created before lacks them;
+// each store adds the missing ones when it opens the database (ALTER TABLE … ADD COLUMN
+// with the definition below, so existing rows get the default). There is no schema
+// version table: the columns themselves are the version.
+struct AddedColumn {
+  const char* name;
+  const char* definition;
+};
+inline constexpr AddedColumn kAddedEventColumns[] = {
+    {"api_owner", "TEXT NOT NULL DEFAULT ''"},
+};
 
 // What a report scan selects, in ScannedRequest field order.
 inline constexpr const char* kScanColumns =
     "ts_us, api, api_version, method, resource, app_id, app_name, user_name, status, error_source, error_reason, "
-    "throttled, throttle_level, bytes_in, bytes_out, total_us";
+    "throttled, throttle_level, bytes_in, bytes_out, total_us, api_owner";
 
 // "time, ts_us, ..." (the event columns joined).
 inline std::string event_column_list() {

@@ -78,6 +78,7 @@ SqliteStore::SqliteStore(const std::string& path) {
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA foreign_keys=ON");
     exec(schema_ddl("INTEGER", "INTEGER").c_str());
+    migrate();
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -94,6 +95,32 @@ void SqliteStore::exec(const char* sql) {
     sqlite3_free(err);
     throw StoreUnavailable("sqlite: " + msg);
   }
+}
+
+bool SqliteStore::has_event_column(const char* name) {
+  Stmt st(db_, "SELECT 1 FROM pragma_table_info('events') WHERE name = ?1");
+  std::string n = name;
+  st.text(1, n);
+  int rc = sqlite3_step(st.get());
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("read the columns of events");
+  return rc == SQLITE_ROW;
+}
+
+// Adds the columns a database created by an older collector lacks. Nothing is written when
+// none is missing (a report may open a read-only copy); otherwise under BEGIN IMMEDIATE,
+// so two collectors opening the same old file cannot both add a column.
+void SqliteStore::migrate() {
+  bool missing = false;
+  for (const AddedColumn& c : kAddedEventColumns) missing |= !has_event_column(c.name);
+  if (!missing) return;
+  exec("BEGIN IMMEDIATE");
+  Transaction tx(db_);
+  for (const AddedColumn& c : kAddedEventColumns) {
+    if (!has_event_column(c.name))
+      exec((std::string("ALTER TABLE events ADD COLUMN ") + c.name + " " + c.definition).c_str());
+  }
+  exec("COMMIT");
+  tx.finish();
 }
 
 void SqliteStore::fail(const char* what) { throw StoreUnavailable(std::string("sqlite: ") + what + ": " + sqlite3_errmsg(db_)); }
@@ -148,6 +175,7 @@ IngestOutcome SqliteStore::ingest(const EventFile& file) {
       ins.integer(i++, e.cache_hit);
       for (int64_t v : {e.bytes_in, e.bytes_out, e.total_us, e.upstream_us, e.gateway_us}) ins.integer(i++, v);
       ins.text(i++, e.endpoint);
+      ins.text(i++, e.api_owner);
       if (sqlite3_step(ins.get()) != SQLITE_DONE) fail("insert event");
       sqlite3_reset(ins.get());
     }
@@ -197,6 +225,7 @@ void SqliteStore::scan_requests(const TimeWindow& window, const std::function<vo
     r.bytes_in = sqlite3_column_int64(s, 13);
     r.bytes_out = sqlite3_column_int64(s, 14);
     r.total_us = sqlite3_column_int64(s, 15);
+    assign_text(s, 16, r.api_owner);
     row(r);
   }
 }

@@ -23,6 +23,8 @@ class SqliteStore final : public EventStore {
 
  private:
   void exec(const char* sql);
+  bool has_event_column(const char* name);
+  void migrate();  // adds the event columns a database from an older collector lacks
   [[noreturn]] void fail(const char* what);
   sqlite3* db_ = nullptr;
 };

@@ -50,6 +50,7 @@ struct ParsedApi {
   std::unique_ptr<Api> api;
   std::string tier;  // x-*-throttling-tier at the root ("" = none)
   YAML::Mark tier_mark;
+  std::optional<YAML::Mark> transports_mark;  // of x-*-transports, when set
   std::vector<PendingRoute> routes;
 };
 

@@ -16,7 +16,8 @@ std::string Diagnostic::format() const {
     s += ":" + std::to_string(line);
     if (column > 0) s += ":" + std::to_string(column);
   }
-  s += ": " + message;
+  s += warning ? ": warning: " : ": ";
+  s += message;
   return s;
 }
 
@@ -101,15 +102,16 @@ LoadResult load_project(const fs::path& project_dir) {
 
   struct FileApi {
     std::string display;
+    fs::path file;
     detail::ParsedApi parsed;
   };
   std::vector<FileApi> parsed;
   for (const fs::path& f : files) {
     std::string shown = (apis_display / f.filename()).string();
-    Diagnostics fd(diags, shown);
+    Diagnostics fd(diags, shown, &result.warnings);
     auto doc = detail::load_yaml_file(fd, f);
     if (!doc) continue;
-    parsed.push_back(FileApi{shown, detail::parse_openapi(fd, *doc, f)});
+    parsed.push_back(FileApi{shown, f, detail::parse_openapi(fd, *doc, f)});
   }
 
   // Collisions across and within documents, reported at the later operation.
@@ -126,6 +128,7 @@ LoadResult load_project(const fs::path& project_dir) {
       }
     }
   }
+  sort_diagnostics(result.warnings);
   if (!diags.empty()) {
     sort_diagnostics(diags);
     return result;
@@ -175,6 +178,22 @@ LoadResult load_project(const fs::path& project_dir) {
     }
   }
   if (!diags.empty()) return result;
+  // x-wso2-transports that no listener can serve: the API would answer 404 everywhere.
+  bool plain = false, tls = false;
+  for (const Listener& l : snap->gateway.listeners) (l.tls ? tls : plain) = true;
+  for (const FileApi& fa : parsed) {
+    const Api* api = nullptr;
+    for (const auto& a : snap->apis) {
+      if (fa.parsed.transports_mark && a->file == fa.file) api = a.get();
+    }
+    if (api == nullptr || (api->served_on(true) && tls) || (api->served_on(false) && plain)) continue;
+    Diagnostics fd(diags, fa.display, &result.warnings);
+    fd.warn(*fa.parsed.transports_mark,
+            std::string("the API is served only on ") + (api->served_on(true) ? "TLS" : "plain HTTP") +
+                " listeners and postern.yaml has none, so every request to it gets 404; add such a listener "
+                "or change the transports");
+  }
+  sort_diagnostics(result.warnings);
   result.snapshot = std::move(snap);
   return result;
 }

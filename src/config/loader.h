@@ -15,12 +15,17 @@ struct Diagnostic {
   int line = 0;      // 1-based; 0 when unknown
   int column = 0;    // 1-based; 0 when unknown
   std::string message;  // what is wrong and how to fix it
-  std::string format() const;  // "file:line:col: message"
+  bool warning = false;  // true: the project loads, but something in it is not applied
+  std::string format() const;  // "file:line:col: message", "file:line:col: warning: message"
 };
 
 struct LoadResult {
   std::shared_ptr<const Snapshot> snapshot;  // null when diagnostics is non-empty
-  std::vector<Diagnostic> diagnostics;
+  std::vector<Diagnostic> diagnostics;       // errors
+  // What loads but is not enforced (e.g. x-wso2-cors), sorted like the errors. Filled
+  // whether or not the load succeeded; `postern validate` prints them, `postern run` logs
+  // them at load and reload, `postern validate --strict` refuses a project that has any.
+  std::vector<Diagnostic> warnings;
 };
 
 // Loads `project_dir`. Resolves endpoint and listener host names (getaddrinfo).

@@ -19,9 +19,8 @@ enum Level : int { kApiLevel = 1, kPathLevel = 2, kOpLevel = 4 };
 constexpr int kAnyLevel = kApiLevel | kPathLevel | kOpLevel;
 
 // Every extension Postern accepts, by name without prefix, and where it may appear.
-// Only basePath, production-endpoints, sandbox-endpoints and endpoints are enforced
-// today; the others are accepted (so WSO2 projects load unchanged) and applied by the
-// filters that implement them.
+// docs/configuration.md "Extensions" says what each one does: most are enforced; cors and
+// response-cache load with a warning (kUnenforced); the interceptors are refused.
 struct KnownExtension {
   std::string_view name;
   int levels;
@@ -107,6 +106,54 @@ const Ext* find(const Extensions& x, std::string_view name) {
   return it == x.end() ? nullptr : &it->second;
 }
 
+// Extensions that load but are not applied: each warns where it is written, saying what
+// Postern does instead, so a migrated project is never silently weaker than on WSO2.
+struct Unenforced {
+  std::string_view name;
+  std::string_view consequence;  // follows "'x-wso2-NAME' is not enforced by Postern yet; "
+};
+constexpr Unenforced kUnenforced[] = {
+    {"cors", "CORS preflights are forwarded to the backend unchanged and no Access-Control-* header is added, so "
+             "the backend must answer CORS itself (a preflight reaches it only through an options operation, with "
+             "x-wso2-disable-security: true since browsers send no credentials); remove the extension once it does"},
+    {"response-cache", "no response is cached and every request reaches the backend; remove the extension, or put "
+                       "a cache in front of the gateway"},
+};
+
+// A value from the document quoted in a message: at most 60 characters.
+std::string quoted_value(const YAML::Node& v) {
+  if (!v.IsScalar()) return "";
+  std::string s = v.Scalar();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return " ('" + s + "')";
+}
+
+// Warns about unenforced extensions and refuses interceptors, at any level.
+void check_unenforced(Diagnostics& d, const Extensions& x) {
+  for (const Unenforced& u : kUnenforced) {
+    if (const Ext* e = find(x, u.name)) {
+      d.warn(e->entry.key, "'" + e->written + "' is not enforced by Postern yet; " + std::string(u.consequence));
+    }
+  }
+  // WSO2 3.x interceptors are Ballerina functions or Java classes compiled into the
+  // gateway. Skipping one could skip a check the API relies on, so the load is refused.
+  for (std::string_view name : {"request-interceptor", "response-interceptor"}) {
+    const Ext* e = find(x, name);
+    if (e == nullptr) continue;
+    const YAML::Node& v = e->entry.value;
+    if (v.IsMap()) {
+      d.error(e->entry.key, "'" + e->written + "' names an interceptor service, which Postern cannot call yet; "
+                            "remove the extension and move its logic into the backend (support for HTTP "
+                            "interceptor services is future work)");
+    } else {
+      d.error(e->entry.key, "'" + e->written + "' names a WSO2 Microgateway 3.x interceptor" + quoted_value(v) +
+                                ", a Ballerina function or Java class that Postern cannot run; remove the "
+                                "extension and move its logic into the backend (support for HTTP interceptor "
+                                "services is future work)");
+    }
+  }
+}
+
 // An endpoint group as declared at one place: `declared` with a null group means it was
 // declared but is invalid (already reported), so "missing endpoints" is not reported too.
 struct Declared {
@@ -154,11 +201,28 @@ std::shared_ptr<const EndpointGroup> parse_group(Diagnostics& d, const YAML::Nod
                               did_you_mean(suggest(*s, {"load_balance", "failover", "http", "address"})));
     }
   }
+  if (const Entry* s = m.get("securityConfig")) {
+    d.warn(s->key, "'securityConfig' (backend Basic authentication) is not enforced by Postern yet; requests reach "
+                   "the backend without these credentials, so the backend must accept the gateway's calls without "
+                   "them (security.backend_jwt can tell it who the caller is); remove it once it does");
+  }
   if (const Entry* a = m.get("advanceEndpointConfig")) {
     MapReader am(d, a->value, "advanceEndpointConfig",
                  std::vector<std::string_view>{"timeoutInMillis", "retryConfig", "circuitBreaker", "poolConfig"});
     if (const Entry* t = am.get("timeoutInMillis")) {
       if (auto ms = read_uint(d, *t, "timeoutInMillis", 1, 86'400'000)) g->timeout = Millis(int64_t(*ms));
+    }
+    if (const Entry* r = am.get("retryConfig")) {
+      d.warn(r->key, "'retryConfig' is not enforced by Postern yet; a failed backend call is not retried (a "
+                     "failover endpoint still moves to its next URL when connecting fails); remove it");
+    }
+    if (const Entry* c = am.get("circuitBreaker")) {
+      d.warn(c->key, "'circuitBreaker' is not enforced by Postern yet; a failing backend keeps receiving "
+                     "requests (no circuit ever opens); remove it");
+    }
+    if (const Entry* p = am.get("poolConfig")) {
+      d.warn(p->key, "'poolConfig' is not enforced by Postern yet; backend connections are pooled per worker as "
+                     "limits.max_idle_upstream_per_endpoint in postern.yaml says; set that and remove it");
     }
   }
   if (d.count() != before) return nullptr;
@@ -473,6 +537,38 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
   }
 
   Extensions ext = collect_extensions(d, m, kApiLevel, "at the document root");
+  check_unenforced(d, ext);
+
+  // x-*-transports: [http, https] (WSO2: the schemes the API is served on). Enforced per
+  // listener: an API without "http" is not served on plain listeners, and the reverse.
+  if (const Ext* e = find(ext, "transports")) {
+    const YAML::Node& v = e->entry.value;
+    if (!v.IsSequence() || v.size() == 0) {
+      d.error(v.IsNull() ? e->entry.key : v,
+              "'" + e->written + "' must be a non-empty list of http and/or https, e.g. [https]");
+    } else {
+      uint8_t transports = 0;
+      bool ok = true;
+      for (const auto& t : v) {
+        std::string s = t.IsScalar() ? t.Scalar() : "";
+        if (s == "http") transports |= Api::kHttp;
+        else if (s == "https") transports |= Api::kHttps;
+        else {
+          ok = false;
+          d.error(t, "unknown transport '" + s + "' in '" + e->written + "'; use http and/or https" +
+                         did_you_mean(suggest(s, {"http", "https"})));
+        }
+      }
+      if (ok) {
+        api->transports = transports;
+        out.transports_mark = e->entry.key.Mark();
+      }
+    }
+  }
+  // x-*-owner: the API's publisher, recorded in every analytics event as api_owner.
+  if (const Ext* e = find(ext, "owner")) {
+    if (auto o = read_string(d, e->entry, e->written)) api->owner = *o;
+  }
 
   EndpointRegistry reg;
   if (const Ext* e = find(ext, "endpoints")) parse_endpoint_list(d, *e, reg);
@@ -566,6 +662,7 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
       MapReader item(d, p.value, "path '" + p.name + "'", std::nullopt);
       if (!item.ok()) continue;
       Extensions pext = collect_extensions(d, item, kPathLevel, where_path);
+      check_unenforced(d, pext);
       Declared path_prod = read_endpoints(d, find(pext, "production-endpoints"), reg);
       Declared path_sbx = read_endpoints(d, find(pext, "sandbox-endpoints"), reg);
       for (const Entry& op : item.entries()) {
@@ -586,6 +683,7 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
         MapReader om(d, op.value, method + " " + p.name, std::nullopt);
         if (!om.ok()) continue;
         Extensions oext = collect_extensions(d, om, kOpLevel, where_op);
+        check_unenforced(d, oext);
         Declared op_prod = read_endpoints(d, find(oext, "production-endpoints"), reg);
         Declared op_sbx = read_endpoints(d, find(oext, "sandbox-endpoints"), reg);
         auto pick = [](const Declared& a, const Declared& b, const Declared& c) -> const Declared& {

@@ -117,6 +117,12 @@ struct Api {
   std::filesystem::path file;
   std::vector<uint32_t> route_ids;
   const ThrottleTier* tier = nullptr;  // x-wso2-throttling-tier at the root; null when none
+  // x-wso2-transports: the listeners the API is served on (a bitmask). On the others it
+  // answers 404 like an unknown API.
+  enum Transport : uint8_t { kHttp = 1, kHttps = 2 };
+  uint8_t transports = kHttp | kHttps;
+  bool served_on(bool tls) const { return (transports & (tls ? kHttps : kHttp)) != 0; }
+  std::string owner;  // x-wso2-owner ("" when absent); analytics events carry it as api_owner
 };
 
 struct Limits {

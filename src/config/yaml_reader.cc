@@ -50,6 +50,23 @@ void Diagnostics::error(const YAML::Node& at, std::string message) {
 
 void Diagnostics::error(std::string message) { error(YAML::Mark::null_mark(), std::move(message)); }
 
+void Diagnostics::warn(const YAML::Mark& at, std::string message) {
+  if (warnings_ == nullptr) return;
+  Diagnostic d;
+  d.file = file_;
+  if (at.line >= 0) {
+    d.line = at.line + 1;
+    d.column = at.column + 1;
+  }
+  d.message = std::move(message);
+  d.warning = true;
+  warnings_->push_back(std::move(d));
+}
+
+void Diagnostics::warn(const YAML::Node& at, std::string message) {
+  warn(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), std::move(message));
+}
+
 std::string suggest(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string_view best;
   size_t best_d = std::numeric_limits<size_t>::max();

@@ -16,13 +16,18 @@
 
 namespace postern::config::detail {
 
-// Where errors of one file go.
+// Where errors (and warnings) of one file go. Warnings are dropped when no sink was given;
+// count() counts errors only, so a warning never makes a reader give up on a value.
 class Diagnostics {
  public:
-  Diagnostics(std::vector<Diagnostic>& out, std::string file) : out_(out), file_(std::move(file)) {}
+  Diagnostics(std::vector<Diagnostic>& out, std::string file, std::vector<Diagnostic>* warnings = nullptr)
+      : out_(out), warnings_(warnings), file_(std::move(file)) {}
   void error(const YAML::Node& at, std::string message);
   void error(const YAML::Mark& at, std::string message);
   void error(std::string message);  // no position (whole file)
+  // Something that loads but is not applied: "file:line:col: warning: message".
+  void warn(const YAML::Node& at, std::string message);
+  void warn(const YAML::Mark& at, std::string message);
   const std::string& file() const { return file_; }
   size_t count() const { return out_.size(); }
   // "file:line:col" of a node, for Route::source and messages that point elsewhere.
@@ -30,6 +35,7 @@ class Diagnostics {
 
  private:
   std::vector<Diagnostic>& out_;
+  std::vector<Diagnostic>* warnings_;
   std::string file_;
 };
 

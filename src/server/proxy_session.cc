@@ -299,6 +299,10 @@ const LocalReply* ProxySession::check_request(LocalReply& r) {
     return &r;
   }
   runtime_->config->route_table.match(router::method_from_string(req.method), in.path, in.match);
+  if (in.match.kind == router::MatchResult::Kind::kMatched &&
+      !runtime_->routes[in.match.route_id].route->api->served_on(transport_.is_tls())) {
+    in.match.kind = router::MatchResult::Kind::kNotFound;  // x-wso2-transports: not on this listener
+  }
   if (in.match.kind == router::MatchResult::Kind::kNotFound) {
     r = filters::error_reply(404, 404, "Not Found", "no API resource matches the request path", ReplyReason::kNotFound,
                              ErrorSource::kGateway);

@@ -49,6 +49,7 @@ analytics::Event analytics_event(const RequestRecord& r) {
     const config::Api& api = *r.route->api;
     e.api = api.name;
     e.api_version = api.version;
+    e.api_owner = api.owner;
     e.base_path = api.base_path;
     e.resource = r.route->resource_path;
   }

@@ -29,9 +29,11 @@ int Server::run() {
   auto loaded = config::load_project(options_.project_dir);
   if (!loaded.snapshot) {
     for (const auto& d : loaded.diagnostics) log::error("{}", d.format());
+    for (const auto& w : loaded.warnings) log::warn("{}", w.format());
     log::error("configuration is invalid ({} errors); not starting", loaded.diagnostics.size());
     return 1;
   }
+  for (const auto& w : loaded.warnings) log::warn("{}", w.format());
   const auto& gw = loaded.snapshot->gateway;
   unsigned n = options_.workers_override ? options_.workers_override : gw.workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
@@ -152,6 +154,7 @@ bool Server::reload(std::vector<std::string>& errors) {
                loaded.diagnostics.size());
     return false;
   }
+  for (const auto& w : loaded.warnings) log::warn("reload: {}", w.format());
   std::string error;
   auto store = throttling_.store_for(loaded.snapshot->gateway.throttling);
   auto rt = build_runtime(loaded.snapshot, registry_, generation_ + 1, unsigned(workers_.size()), error, store,

@@ -42,6 +42,7 @@ class Analytics : public GatewayTest {
                           "info: {title: Open, version: '1'}\n"
                           "x-wso2-basePath: /open\n"
                           "x-wso2-disable-security: true\n"
+                          "x-wso2-owner: ops-team\n"
                           "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
                           "paths:\n"
                           "  /a: {get: {}, post: {}}\n";
@@ -122,9 +123,11 @@ TEST_F(Analytics, EveryRequestIsOneEventWithWhatWasDecided) {
     EXPECT_GE(e["total_us"].num(), e["upstream_us"].num());
     EXPECT_EQ(e["gateway_us"].num(), e["total_us"].num() - e["upstream_us"].num());
     EXPECT_EQ(e["cache_hit"].str(), "");  // false: Json renders booleans as ""
+    EXPECT_TRUE(e.has("api_owner")) << kind;  // every key, always
     if (kind == "open") {
       EXPECT_EQ(e["status"].num(), 200);
       EXPECT_EQ(e["api"].str(), "Open");
+      EXPECT_EQ(e["api_owner"].str(), "ops-team");  // x-wso2-owner
       EXPECT_EQ(e["api_version"].str(), "1");
       EXPECT_EQ(e["base_path"].str(), "/open");
       EXPECT_EQ(e["resource"].str(), "/a");
@@ -139,6 +142,7 @@ TEST_F(Analytics, EveryRequestIsOneEventWithWhatWasDecided) {
       EXPECT_EQ(e["app_id"].str(), "");
     } else if (kind == "shop-ok" || kind == "shop-throttled") {
       EXPECT_EQ(e["api"].str(), "Shop");
+      EXPECT_EQ(e["api_owner"].str(), "");  // no x-wso2-owner
       EXPECT_EQ(e["resource"].str(), "/items/{id}");
       EXPECT_EQ(e["app_id"].str(), "app-7");
       EXPECT_EQ(e["app_name"].str(), "Seven");
@@ -165,6 +169,7 @@ TEST_F(Analytics, EveryRequestIsOneEventWithWhatWasDecided) {
       EXPECT_EQ(e["status"].num(), 404);
       EXPECT_EQ(e["error_source"].str(), "gateway");
       EXPECT_EQ(e["api"].str(), "");
+      EXPECT_EQ(e["api_owner"].str(), "");
     } else if (kind == "dead") {
       EXPECT_EQ(e["status"].num(), 502);
       EXPECT_EQ(e["error_source"].str(), "upstream");

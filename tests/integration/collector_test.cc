@@ -621,5 +621,45 @@ TEST_F(CollectorPostgres, DatabaseDownAnswers503ThenRecovers) {
   EXPECT_EQ(report()["totals"]["requests"].num(), 7);
 }
 
+// A database created by a collector from before api_owner: the collector adds the column
+// when it opens it (old rows get ""), stores owners from new gateways and accepts events
+// without the key from old ones.
+TEST_F(CollectorPostgres, OldDatabaseGetsTheApiOwnerColumn) {
+  // The events table exactly as the first release created it.
+  const std::string old_schema =
+      "CREATE TABLE files (file_id TEXT PRIMARY KEY, node TEXT NOT NULL, events BIGINT NOT NULL, "
+      "received_at TEXT NOT NULL);"
+      "CREATE TABLE events (file_id TEXT NOT NULL REFERENCES files(file_id), time TEXT NOT NULL, ts_us BIGINT NOT NULL, "
+      "request_id TEXT NOT NULL, trace_id TEXT NOT NULL, node TEXT NOT NULL, api TEXT NOT NULL, api_version TEXT NOT "
+      "NULL, base_path TEXT NOT NULL, resource TEXT NOT NULL, method TEXT NOT NULL, app_id TEXT NOT NULL, app_name "
+      "TEXT NOT NULL, consumer_key TEXT NOT NULL, user_name TEXT NOT NULL, key_type TEXT NOT NULL, client_ip TEXT NOT "
+      "NULL, user_agent TEXT NOT NULL, status BIGINT NOT NULL, error_code BIGINT NOT NULL, error_source TEXT NOT NULL, "
+      "error_reason TEXT NOT NULL, throttled BOOLEAN NOT NULL, throttle_level TEXT NOT NULL, cache_hit BOOLEAN NOT "
+      "NULL, bytes_in BIGINT NOT NULL, bytes_out BIGINT NOT NULL, total_us BIGINT NOT NULL, upstream_us BIGINT NOT "
+      "NULL, gateway_us BIGINT NOT NULL, endpoint TEXT NOT NULL);"
+      "INSERT INTO files VALUES ('old', 'gw-1', 1, '2026-11-26T09:00:00.000000Z');"
+      "INSERT INTO events VALUES ('old', '2026-11-26T09:31:30.000000Z', " + std::to_string(kBase) +
+      ", 'r', 't', 'gw-1', 'pets', '1.0.0', '/pets', '/items/{id}', 'GET', '7', 'Shop', 'ck', 'alice', 'PRODUCTION', "
+      "'127.0.0.1', 'ua', 200, 0, '', '', false, '', false, 0, 0, 1000, 500, 500, 'e');";
+  auto r = run_command(std::string(PostgresServer::kBin) + "/psql -v ON_ERROR_STOP=1 -q " + shell_quote(pg->url()) +
+                           " -c " + shell_quote(old_schema),
+                       60);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_NO_FATAL_FAILURE(start_with_token());
+  Ev e;
+  std::string with_owner = event_line(e, 1);
+  with_owner.replace(with_owner.find("\"future_key\""), 0, "\"api_owner\":\"carol\",");
+  HttpResult h = post("gw-1-new", with_owner + event_line(e, 2), bearer());
+  ASSERT_EQ(h.status, 200) << h.body;
+  Json rep = report();
+  EXPECT_EQ(rep["totals"]["requests"].num(), 3);
+  ASSERT_EQ(rep["apis"].size(), 1u);
+  EXPECT_EQ(rep["apis"][0]["owner"].str(), "carol");
+  auto cols = run_command(std::string(PostgresServer::kBin) + "/psql -At " + shell_quote(pg->url()) +
+                              " -c " + shell_quote("SELECT api_owner, count(*) FROM events GROUP BY 1 ORDER BY 1"),
+                          60, false);
+  EXPECT_EQ(cols.output, "|2\ncarol|1\n");
+}
+
 }  // namespace
 }  // namespace postern::itest

@@ -186,6 +186,29 @@ TEST_F(Reload, InvalidConfigKeepsOldOneInForce) {
   }));
 }
 
+// Extensions Postern accepts but does not enforce are logged as warnings with their
+// location, at start and at every reload (docs/configuration.md "Extensions").
+TEST_F(Reload, UnenforcedExtensionsAreLoggedAtStartAndReload) {
+  start_echo();
+  GatewayOptions o;
+  o.apis["pets.yaml"] = "x-wso2-cors: {accessControlAllowOrigins: ['*']}\n" + pets_api(echo->url());
+  ASSERT_NO_FATAL_FAILURE(start_gateway(o));
+  EXPECT_NE(gw->log().find("apis/pets.yaml:1:1: warning: 'x-wso2-cors' is not enforced by Postern yet"),
+            std::string::npos)
+      << gw->log();
+  write_file(gw->dir() / "apis" / "pets.yaml",
+             "x-wso2-response-cache: {enabled: true}\n" + pets_api(echo->url(), kNewRoute));
+  gw->process().signal(SIGHUP);
+  EXPECT_TRUE(eventually(5000ms, [&] {
+    auto f = http_request(port(), "GET", "/pets/1.0.0/fresh", {}, {}, 2000ms);
+    return f && f->status == 200;
+  })) << "the reload with a warning was not applied";
+  EXPECT_NE(gw->log().find("reload: "), std::string::npos);
+  EXPECT_NE(gw->log().find("apis/pets.yaml:1:1: warning: 'x-wso2-response-cache' is not enforced by Postern yet"),
+            std::string::npos)
+      << gw->log();
+}
+
 // ---------------------------------------------------------------------------------------
 
 using Drain = GatewayTest;
@@ -310,6 +333,44 @@ TEST_F(Cli, ValidateReportsEveryErrorWithLocation) {
   EXPECT_TRUE(config_err) << "no postern.yaml:4:col error for `workers: many`:\n" << r.output;
   EXPECT_TRUE(a_err) << "no a.yaml:4:col error for the invalid URL:\n" << r.output;
   EXPECT_TRUE(b_err) << "no b.yaml:4:col error for the ftp URL:\n" << r.output;
+}
+
+// `validate` prints warnings (stderr) and exits 0; `--strict` exits 1 on them; an
+// interceptor is an error.
+TEST_F(Cli, ValidateWarnsAndStrictRefuses) {
+  fs::path dir = tmp / "warns";
+  write_file(dir / "postern.yaml",
+             "listeners:\n"
+             "  - {name: http, address: \"127.0.0.1:" + std::to_string(free_port()) + "\"}\n"
+             "apis: apis/\n");
+  std::string doc = "openapi: 3.0.0\n"
+                    "info: {title: A, version: 1.0.0}\n"
+                    "x-wso2-basePath: /a\n"
+                    "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:8080\"]}\n"
+                    "paths:\n"
+                    "  /x: {get: {}}\n";
+  write_file(dir / "apis" / "a.yaml", doc + "x-wso2-cors: {accessControlAllowOrigins: ['*']}\n");  // line 7
+  auto plain = postern("validate " + shell_quote(dir.string()) + " 2>&1", false);
+  EXPECT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_NE(plain.output.find("apis/a.yaml:7:1: warning: 'x-wso2-cors' is not enforced by Postern yet"),
+            std::string::npos)
+      << plain.output;
+  EXPECT_NE(plain.output.find("ok: 1 API, 1 route"), std::string::npos) << plain.output;
+
+  auto strict = postern("validate --strict " + shell_quote(dir.string()) + " 2>&1", false);
+  EXPECT_NE(strict.exit_code, 0) << strict.output;
+  EXPECT_NE(strict.output.find("apis/a.yaml:7:1: warning: 'x-wso2-cors'"), std::string::npos) << strict.output;
+  EXPECT_NE(strict.output.find("1 warning; --strict refuses the project"), std::string::npos) << strict.output;
+  EXPECT_EQ(strict.output.find("ok:"), std::string::npos) << strict.output;
+
+  write_file(dir / "apis" / "a.yaml", doc + "x-wso2-request-interceptor: java:org.example.Audit\n");
+  auto refused = postern("validate " + shell_quote(dir.string()) + " 2>&1", false);
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_NE(refused.output.find("apis/a.yaml:7:1: 'x-wso2-request-interceptor' names a WSO2 Microgateway 3.x "
+                                "interceptor ('java:org.example.Audit'), a Ballerina function or Java class that "
+                                "Postern cannot run"),
+            std::string::npos)
+      << refused.output;
 }
 
 TEST_F(Cli, RunRefusesInvalidProject) {

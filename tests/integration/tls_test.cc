@@ -30,6 +30,68 @@ TEST_F(Tls, CurlThroughTlsListener) {
   EXPECT_EQ(plain->status, 200);
 }
 
+// x-wso2-transports: an API limited to https is served on the TLS listener only and is
+// exactly an unknown API (the same 404 JSON) on the plain one; [http] is the reverse;
+// [http, https] and no transports serve both.
+TEST_F(Tls, TransportsChooseTheListeners) {
+  start_echo();
+  GatewayOptions o;
+  o.tls_listener = true;
+  auto api = [&](const std::string& title, const std::string& transports) {
+    return "openapi: 3.0.0\n"
+           "info: {title: " + title + ", version: '1'}\n"
+           "x-wso2-basePath: /" + title + "\n"
+           "x-wso2-disable-security: true\n" + transports +
+           "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
+           "paths:\n"
+           "  /a: {get: {}, post: {}}\n";
+  };
+  o.apis["secure.yaml"] = api("secure", "x-wso2-transports: [https]\n");
+  o.apis["plain.yaml"] = api("plain", "x-postern-transports: [http]\n");
+  o.apis["both.yaml"] = api("both", "x-wso2-transports: [http, https]\n");
+  o.apis["default.yaml"] = api("default", "");
+  ASSERT_NO_FATAL_FAILURE(start_gateway(o));
+
+  // Plain listener.
+  auto unknown = http_request(port(), "GET", "/nothing/a");
+  ASSERT_TRUE(unknown);
+  expect_json_error(*unknown, 404);
+  for (const char* method : {"GET", "POST"}) {
+    SCOPED_TRACE(method);
+    auto r = http_request(port(), method, "/secure/a");
+    ASSERT_TRUE(r);
+    expect_json_error(*r, 404);
+    EXPECT_EQ(r->body, unknown->body) << "an https-only API on a plain listener must look like an unknown API";
+    EXPECT_EQ(r->header("content-type"), unknown->header("content-type"));
+  }
+  for (const char* path : {"/plain/a", "/both/a", "/default/a"}) {
+    auto r = http_request(port(), "GET", path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path << ": " << r->body;
+  }
+
+  // TLS listener: body, then the status on the last line.
+  auto tls_get = [&](const std::string& path) {
+    auto r = run_command(curl() + "-w '\n%{http_code}' " + https_base() + path, 30, false);
+    EXPECT_EQ(r.exit_code, 0) << path << ": " << r.output;
+    size_t nl = r.output.rfind('\n');
+    if (nl == std::string::npos) return std::make_pair(std::string(), r.output);
+    return std::make_pair(r.output.substr(0, nl), r.output.substr(nl + 1));
+  };
+  auto tls_unknown = tls_get("/nothing/a");
+  EXPECT_EQ(tls_unknown.second, "404");
+  auto plain_only = tls_get("/plain/a");
+  EXPECT_EQ(plain_only.second, "404");
+  EXPECT_EQ(plain_only.first, tls_unknown.first) << "an http-only API on a TLS listener must look like an unknown API";
+  for (const char* path : {"/secure/a", "/both/a", "/default/a"}) {
+    auto r = tls_get(path);
+    EXPECT_EQ(r.second, "200") << path << ": " << r.first;
+    auto j = Json::parse(r.first);
+    ASSERT_TRUE(j) << r.first;
+    EXPECT_EQ((*j)["path"].str(), "/a");
+  }
+}
+
 TEST_F(Tls, LocalhostNameVerifies) {
   GatewayOptions o;
   o.tls_listener = true;

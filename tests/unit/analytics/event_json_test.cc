@@ -50,13 +50,31 @@ TEST(EventJson, EveryFieldOfSchema1InOrderAndValidJson) {
       "schema", "type", "time", "ts_us", "request_id", "trace_id", "node", "api", "api_version", "base_path",
       "resource", "method", "app_id", "app_name", "consumer_key", "user", "key_type", "client_ip", "user_agent",
       "status", "error_code", "error_source", "error_reason", "throttled", "throttle_level", "cache_hit",
-      "bytes_in", "bytes_out", "total_us", "upstream_us", "gateway_us", "endpoint"};
+      "bytes_in", "bytes_out", "total_us", "upstream_us", "gateway_us", "endpoint", "api_owner"};
   EXPECT_EQ(keys, expected);
   EXPECT_EQ(std::string_view(doc["api"]), "Pets \"quoted\"");
   EXPECT_EQ(std::string_view(doc["user_agent"]), "bad \xef\xbf\xbd\xef\xbf\xbd utf8 \xe2\x82\xac \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
   EXPECT_EQ(bool(doc["throttled"]), true);
   EXPECT_EQ(int64_t(doc["gateway_us"]), 70);
   EXPECT_EQ(std::string_view(doc["error_reason"]), "line\nbreak");
+}
+
+// x-wso2-owner travels as api_owner, the last key (added after schema 1's first release);
+// like every key it is present when empty.
+TEST(EventJson, ApiOwnerIsLastAndAlwaysPresent) {
+  Event e;
+  e.api = "Pets";
+  e.api_owner = "alice@example.com \"ops\"";
+  std::string line;
+  append_event_json(line, e);
+  EXPECT_TRUE(line.ends_with(R"(,"endpoint":"","api_owner":"alice@example.com \"ops\""})"
+                             "\n"))
+      << line;
+  line.clear();
+  append_event_json(line, Event{});
+  EXPECT_TRUE(line.ends_with(R"(,"endpoint":"","api_owner":""})"
+                             "\n"))
+      << line;
 }
 
 TEST(EventJson, GapRecord) {

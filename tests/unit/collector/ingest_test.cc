@@ -90,6 +90,25 @@ TEST(CollectorParseLines, ReadsEveryRequestFieldAndGaps) {
   EXPECT_EQ(f.gaps[0].reason, "disk_budget");
 }
 
+// api_owner was added to schema 1 later: read when present, "" when an older gateway did not
+// send it, and still type-checked when present.
+TEST(CollectorParseLines, ApiOwnerWithAndWithout) {
+  EventFile f;
+  ASSERT_FALSE(parse_event_lines(line(with(request_fields(), "api_owner", str("owner \\\"q\\\""))) +
+                                     line(old_request_fields()),
+                                 std::nullopt, f));
+  ASSERT_EQ(f.requests.size(), 2u);
+  EXPECT_EQ(f.requests[0].api_owner, "owner \"q\"");
+  EXPECT_EQ(f.requests[1].api_owner, "");
+  EXPECT_EQ(f.requests[1].endpoint, "http://127.0.0.1:8080");
+  for (const char* bad : {"null", "1", "false", "[\"a\"]"}) {
+    auto err = parse_event_lines(line(request_fields()) + line(with(request_fields(), "api_owner", bad)), std::nullopt, f);
+    ASSERT_TRUE(err) << bad;
+    EXPECT_EQ(err->line, 2) << bad;
+    EXPECT_EQ(err->message, "\"api_owner\" must be a string") << bad;
+  }
+}
+
 TEST(CollectorParseLines, IgnoresUnknownKeys) {
   EventFile f;
   EXPECT_FALSE(parse_event_lines(line(with(request_fields(), "added_in_v1_5", "{\"x\":[1,2]}")), std::nullopt, f));

@@ -29,7 +29,8 @@ Report hostile_report() {
   Report r;
   r.generated_us = 1795685490LL * 1000000;
   r.totals = {1, 1, Percentiles{1000, 1000, 1000}};
-  r.apis.push_back({"<img src=x onerror=alert(1)>", "1\"2", {1, 1, Percentiles{1000, 1000, 1000}}});
+  r.apis.push_back({"<img src=x onerror=alert(1)>", "1\"2", "<u onclick=x>\x1b[1m\"",
+                    {1, 1, Percentiles{1000, 1000, 1000}}});
   r.resources.push_back({"<b class=evil>", "", "GET", "/a/<script>", {1, 1, Percentiles{1000, 1000, 1000}}});
   r.applications.push_back({"'id'", "</table><script>x()</script>", {1, 1, Percentiles{1000, 1000, 1000}}});
   r.top_applications = r.applications;
@@ -52,7 +53,7 @@ Report hostile_report() {
 TEST(CollectorRenderHtml, EscapesEveryEventString) {
   std::string html = render_html(hostile_report());
   for (const char* raw : {"<img src=x", "<script>alert", "<script>x()", "<svg onload", "<b class=evil>", "<i class=evil>", "<t>", "<n>", "<r>",
-                          "</table><script>"})
+                          "</table><script>", "<u onclick"})
     EXPECT_EQ(html.find(raw), std::string::npos) << raw;
   EXPECT_NE(html.find("&lt;img src=x onerror=alert(1)&gt;"), std::string::npos);
   // The only script is the page's own self-check.
@@ -78,6 +79,7 @@ TEST(CollectorRenderJson, EscapesAndStaysParseable) {
   std::string json = render_json(hostile_report());
   EXPECT_NE(json.find("\"reason\":\"bad </svg><script>alert(2)</script>\\n\\u001b[2J\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"api_version\":\"1\\\"2\""), std::string::npos);
+  EXPECT_NE(json.find("\"owner\":\"<u onclick=x>\\u001b[1m\\\"\""), std::string::npos) << json;
 }
 
 TEST(CollectorRenderText, ControlCharactersShownEscaped) {

@@ -1,6 +1,7 @@
 // The SQLite store and report aggregation together: what is ingested is what a report
 // counts, once.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "collector/ingest.h"
 #include "collector/report.h"
 #include "collector/report_render.h"
+#include "collector/schema.h"
 #include "event_lines.h"
 
 namespace postern::collector {
@@ -166,6 +168,70 @@ TEST_F(CollectorStore, ReportAggregates) {
   EXPECT_EQ(r.timeline[1].errors, 1);
   EXPECT_EQ(r.timeline[3].requests, 2);
   EXPECT_EQ(r.timeline[4].requests, 1);
+}
+
+// The per-API breakdown carries the owner; events from gateways older than api_owner are
+// stored with "" and counted with the same API.
+TEST_F(CollectorStore, ApiOwnerIsStoredAndReportedPerApi) {
+  std::string text = req(0, 200, 1000, "7", "alice", {{"api_owner", str("carol")}});
+  text += line(with(old_request_fields(), "ts_us", std::to_string(kBase + kMin)));
+  text += req(2, 200, 1000, "7", "alice", {{"api", str("orders")}, {"api_owner", str("")}});
+  ASSERT_EQ(upload("own", text).status, 200);
+  Report r = build_report(*store, {}, kBase + 10 * kMin);
+  ASSERT_EQ(r.apis.size(), 2u);
+  EXPECT_EQ(r.apis[0].api, "pets");
+  EXPECT_EQ(r.apis[0].stats.requests, 2);
+  EXPECT_EQ(r.apis[0].owner, "carol");
+  EXPECT_EQ(r.apis[1].api, "orders");
+  EXPECT_EQ(r.apis[1].owner, "");
+  std::string json = render_json(r);
+  EXPECT_NE(json.find("\"api\":\"pets\",\"api_version\":\"1.0.0\",\"owner\":\"carol\","), std::string::npos) << json;
+  EXPECT_NE(json.find("\"api\":\"orders\",\"api_version\":\"1.0.0\",\"owner\":\"\","), std::string::npos) << json;
+  EXPECT_NE(render_text(r).find("carol"), std::string::npos);
+  EXPECT_NE(render_html(r).find("<td>carol</td>"), std::string::npos);
+}
+
+// A database written by a collector from before api_owner: opening it adds the column
+// (old rows get ""), and new files store their owners.
+TEST_F(CollectorStore, OldDatabaseGetsTheApiOwnerColumn) {
+  store.reset();
+  fs::path db = dir_ / "old.db";
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    // The schema as the first release created it: every column but api_owner.
+    std::string ddl = schema_ddl("INTEGER", "INTEGER");
+    size_t at = ddl.find(", api_owner TEXT NOT NULL");
+    ASSERT_NE(at, std::string::npos) << ddl;
+    ddl.erase(at, std::string(", api_owner TEXT NOT NULL").size());
+    ASSERT_EQ(sqlite3_exec(h, ddl.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h, "INSERT INTO files VALUES ('old', 'n1', 1, '2026-11-26T09:00:00Z')", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+    std::string cols, vals;
+    for (const Column& c : kEventColumns) {
+      if (std::string(c.name) == "api_owner") continue;
+      cols += std::string(", ") + c.name;
+      std::string name = c.name;
+      if (name == "api") vals += ", 'pets'";
+      else if (name == "api_version") vals += ", '1.0.0'";
+      else if (name == "ts_us") vals += ", " + std::to_string(kBase);
+      else vals += c.kind == ColumnKind::kText ? ", ''" : ", 0";
+    }
+    std::string ins = "INSERT INTO events (file_id" + cols + ") VALUES ('old'" + vals + ")";
+    ASSERT_EQ(sqlite3_exec(h, ins.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(h);
+    sqlite3_close(h);
+  }
+  store = open_event_store("sqlite://" + db.string());
+  ASSERT_EQ(upload("new", req(1, 200, 1000, "7", "alice", {{"api_owner", str("carol")}})).status, 200);
+  Report r = build_report(*store, {}, kBase + 10 * kMin);
+  EXPECT_EQ(r.totals.requests, 2);
+  ASSERT_EQ(r.apis.size(), 1u);
+  EXPECT_EQ(r.apis[0].owner, "carol");  // the old row's "" does not hide the new owner
+  // Opening it again finds the column and changes nothing.
+  store.reset();
+  store = open_event_store("sqlite://" + db.string());
+  EXPECT_EQ(build_report(*store, {}, kBase + 10 * kMin).totals.requests, 2);
 }
 
 TEST_F(CollectorStore, WindowIsHalfOpen) {

@@ -363,6 +363,8 @@ paths:
   EXPECT_THAT(errors(load()),
               ElementsAre("proj/apis/a.yaml:3:1: unknown extension 'x-wso2-basepath'; did you mean 'x-wso2-basePath'?",
                           "proj/apis/a.yaml:4:1: unknown extension 'x-postern-rate-limit'",
+                          HasSubstr("proj/apis/a.yaml:14:1: 'x-wso2-request-interceptor' names a WSO2"),
+                          HasSubstr("proj/apis/a.yaml:15:1: 'x-wso2-response-interceptor' names a WSO2"),
                           "proj/apis/a.yaml:22:7: 'x-wso2-cors' is not allowed on an operation (GET /x); put it at "
                           "the document root"));
 }
