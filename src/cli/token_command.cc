@@ -54,16 +54,7 @@ int run_token(const TokenOptions& o) {
       return 1;
     }
   } else {
-    switch (key.type()) {
-      case jose::KeyType::kRsa: alg = jose::Alg::kRS256; break;
-      case jose::KeyType::kEc:
-        alg = key.curve() == jose::Curve::kP384   ? jose::Alg::kES384
-              : key.curve() == jose::Curve::kP521 ? jose::Alg::kES512
-                                                  : jose::Alg::kES256;
-        break;
-      case jose::KeyType::kOkp: alg = jose::Alg::kEdDSA; break;
-      default: break;
-    }
+    alg = jose::default_signing_alg(key);
   }
   if (!alg || !key.can_sign(*alg)) {
     std::fprintf(stderr, "postern token: '%s' is not a private key that can sign %s\n", o.key_file.c_str(),

@@ -429,4 +429,14 @@ std::optional<std::string> Key::to_public_jwk() const {
   return out;
 }
 
+std::optional<Alg> default_signing_alg(const Key& key) {
+  switch (key.type()) {
+    case KeyType::kRsa: return Alg::kRS256;
+    case KeyType::kEc:
+      return key.curve() == Curve::kP384 ? Alg::kES384 : key.curve() == Curve::kP521 ? Alg::kES512 : Alg::kES256;
+    case KeyType::kOkp: return Alg::kEdDSA;
+    default: return std::nullopt;
+  }
+}
+
 }  // namespace postern::jose

@@ -74,4 +74,8 @@ class Key {
   std::shared_ptr<const Impl> impl_;
 };
 
+// The signature algorithm a private key signs with by default: RS256 for RSA, ES256/384/512
+// by curve, EdDSA for Ed25519/Ed448; none for HMAC secrets (the caller must choose).
+std::optional<Alg> default_signing_alg(const Key& key);
+
 }  // namespace postern::jose

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "filters/context.h"
+#include "filters/local_reply.h"
 #include "http/head_parser.h"
 #include "router/route_table.h"
 
@@ -25,6 +27,8 @@ struct InFlight {
   std::string frame;       // chunk framing scratch
   std::string piece;       // a response body piece as response filters changed it
   std::string caller_ip;   // the forwarded client behind trusted proxies
+  std::optional<filters::RequestContext> filters;  // the request's, once routed
+  filters::LocalReply refusal;  // a reply the gateway gives before routing
 };
 
 // Worker thread only.

@@ -73,6 +73,8 @@ ProxySession::ProxySession(Worker& worker, net::Transport transport, size_t list
     client_ip_ = addr.to_string();
     trusted_peer_ = worker_.runtime()->is_trusted_proxy(addr);
   }
+  // Reads that find nothing return at once instead of blocking the worker (take_in_flight).
+  transport_.socket().non_blocking(true, ec);
   worker_.sessions().add(*this);
 }
 
@@ -156,10 +158,24 @@ net::awaitable<void> ProxySession::serve() {
     }
   }
   while (!closing_) {
-    if (!in_flight_ && !co_await wait_for_request()) break;
+    if (!in_flight_) {
+      // Idle keep-alive: wait for the next bytes holding no buffer (plain TCP; TLS keeps
+      // its buffers: OpenSSL may hold decrypted bytes the socket no longer shows).
+      if (drain_requested_) break;
+      runtime_ = worker_.runtime();  // limits for the wait come from the config in force now
+      slots_ = worker_.slots();
+      arm_for(Phase::kIdle, runtime_->config->gateway.limits.idle_timeout);
+      if (!transport_.is_tls()) {
+        net::error_code ec;
+        co_await transport_.socket().async_wait(net::tcp::socket::wait_read, net::with_ec(ec));
+        if (ec || closing_) break;  // idle timeout, drain, or the socket failed
+      }
+      take_in_flight();
+    }
     if (co_await handle_request() == Outcome::kClose) break;
     // Nothing left unparsed: the buffers go back to the worker until the next bytes.
     if (pos_ == end_ && !transport_.is_tls()) {
+      in_flight_->filters.reset();  // nothing of the request waits in the pool
       worker_.in_flight_pool().give(std::move(in_flight_));
       pos_ = end_ = 0;
     }
@@ -167,21 +183,25 @@ net::awaitable<void> ProxySession::serve() {
   disarm();
 }
 
-net::awaitable<bool> ProxySession::wait_for_request() {
-  if (drain_requested_) co_return false;
-  runtime_ = worker_.runtime();  // limits for the wait come from the config in force now
-  slots_ = worker_.slots();
+void ProxySession::take_in_flight() {
   const auto& limits = runtime_->config->gateway.limits;
-  arm_for(Phase::kIdle, limits.idle_timeout);
-  // TLS keeps its buffers: OpenSSL may hold decrypted bytes the socket no longer shows.
-  if (!transport_.is_tls()) {
-    net::error_code ec;
-    co_await transport_.socket().async_wait(net::tcp::socket::wait_read, net::with_ec(ec));
-    if (ec || closing_) co_return false;  // idle timeout, drain, or the socket failed
-  }
   in_flight_ = worker_.in_flight_pool().take(limits.max_header_bytes + 16 * 1024);
   pos_ = end_ = 0;
-  co_return true;
+  if (transport_.is_tls()) return;
+  // The socket is readable: read what is there now, without a coroutine round trip (the
+  // socket is non-blocking; nothing there yet is fine, read_head waits for it).
+  arm_for(Phase::kReadHead, limits.header_timeout);
+  net::error_code ec;
+  size_t n = transport_.socket().read_some(net::asio::buffer(in_flight_->buf.get(), in_flight_->cap), ec);
+  if (!ec) end_ = n;
+}
+
+http::HeadScan ProxySession::scan_head() {
+  // The buffer was sized for the limit in force when it was taken; a reload that raised
+  // the limit applies from the next buffer on.
+  const InFlight& in = *in_flight_;
+  const size_t limit = std::min(runtime_->config->gateway.limits.max_header_bytes, in.cap - 4096);
+  return http::find_head_end(in.buf.get(), end_, limit, 431);
 }
 
 net::awaitable<bool> ProxySession::read_head(http::HeadScan& scan, Outcome& failed) {
@@ -191,9 +211,7 @@ net::awaitable<bool> ProxySession::read_head(http::HeadScan& scan, Outcome& fail
   else arm_for(Phase::kIdle, limits.idle_timeout);
   for (;;) {
     if (end_ > 0) {
-      // The buffer was sized for the limit in force when it was taken; a reload that
-      // raised the limit applies from the next buffer on.
-      scan = http::find_head_end(in.buf.get(), end_, std::min(limits.max_header_bytes, in.cap - 4096), 431);
+      scan = scan_head();
       if (scan.kind == http::HeadScan::Kind::kComplete) co_return true;
       if (scan.kind == http::HeadScan::Kind::kError) {
         in.request.keep_alive = false;
@@ -231,10 +249,14 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   state_.started = now();
   in.request.clear();
   in.path.clear();
+  in.filters.reset();
 
   http::HeadScan scan;
-  Outcome failed = Outcome::kClose;
-  if (!co_await read_head(scan, failed)) co_return failed;
+  if (end_ > 0) scan = scan_head();
+  if (scan.kind != http::HeadScan::Kind::kComplete) {
+    Outcome failed = Outcome::kClose;
+    if (!co_await read_head(scan, failed)) co_return failed;
+  }
 
   // A keep-alive connection picks up a reloaded config between requests, never within one.
   if (runtime_ != worker_.runtime()) {
@@ -259,20 +281,23 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   }
   begin_trace();
 
-  LocalReply scratch;
-  if (const LocalReply* refused = check_request(scratch)) co_return co_await reply(*refused);
+  if (const LocalReply* refused = check_request(in.refusal)) co_return co_await reply(*refused);
 
-  filters::RequestContext ctx(in.request, in.path, *state_.route->route, *slots_,
-                              SystemClock::instance().unix_micros() / 1'000);
+  filters::RequestContext& ctx = in.filters.emplace(in.request, in.path, *state_.route->route, *slots_,
+                                                    SystemClock::instance().unix_micros() / 1'000);
   ctx.client_ip = caller_ip();
   ctx.client_cert_subject = client_cert_subject_;
   ctx.tls = transport_.is_tls();
   ctx.trusted_peer = trusted_peer_;
   ctx.block_list = worker_.block_list();
   state_.filters = &ctx;
-  Outcome o = co_await run_filters(ctx);
-  state_.filters = nullptr;  // ctx ends with this frame
-  co_return o;
+  filters::FilterStatus st = state_.route->chain.run(ctx);
+  if (st == filters::FilterStatus::kWait) {
+    st = co_await wait_for_filters(ctx);
+    if (st == filters::FilterStatus::kWait) co_return Outcome::kClose;  // the client went away meanwhile
+  }
+  if (st == filters::FilterStatus::kReply) co_return co_await reply(ctx.reply);
+  co_return co_await forward(ctx);
 }
 
 const LocalReply* ProxySession::check_request(LocalReply& r) {
@@ -327,21 +352,20 @@ const LocalReply* ProxySession::check_request(LocalReply& r) {
   return nullptr;
 }
 
-net::awaitable<ProxySession::Outcome> ProxySession::run_filters(filters::RequestContext& ctx) {
+net::awaitable<filters::FilterStatus> ProxySession::wait_for_filters(filters::RequestContext& ctx) {
   const filters::FilterChain& chain = state_.route->chain;
-  filters::FilterStatus st = chain.run(ctx);
+  filters::FilterStatus st = filters::FilterStatus::kWait;
   while (st == filters::FilterStatus::kWait) {
     if (!co_await wait_for_filter(std::move(*ctx.wait))) {
       chain.cancel(ctx);
       closing_ = true;
       note_error(0, ErrorSource::kClient, "client closed the connection while the request waited");
       finish_request(499);
-      co_return Outcome::kClose;
+      co_return st;
     }
     st = chain.resume(ctx);
   }
-  if (st == filters::FilterStatus::kReply) co_return co_await reply(ctx.reply);
-  co_return co_await forward(ctx);
+  co_return st;
 }
 
 net::awaitable<bool> ProxySession::wait_for_filter(net::awaitable<void> wait) {
@@ -358,13 +382,15 @@ net::awaitable<bool> ProxySession::wait_for_filter(net::awaitable<void> wait) {
     for (;;) {
       net::error_code ec;
       co_await transport_.socket().async_wait(net::tcp::socket::wait_read, net::with_ec(ec));
+      auto cs = co_await net::asio::this_coro::cancellation_state;
+      if (cs.cancelled() != net::asio::cancellation_type::none) co_return;  // the wait finished first
       char c;
-      ssize_t n = ec ? 1 : ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      ssize_t n = ec ? 1 : ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);  // ec: a deadline cancelled the socket
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) co_return;
       if (n > 0) {
         net::asio::steady_timer park(worker_.loop(), SteadyTime::max());
         co_await park.async_wait(net::with_ec(ec));
-        co_return;  // only reached when the wait finished first: the result is discarded
+        co_return;  // only when the wait finished first: the result is discarded
       }
     }
   };

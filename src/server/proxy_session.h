@@ -69,14 +69,18 @@ class ProxySession final : public net::DeadlineEntry, private upstream::Exchange
   net::awaitable<size_t> read_client(char* at, size_t room, net::error_code& ec) override;
 
   net::awaitable<void> serve();
-  // Idle keep-alive: waits for the next bytes without holding any buffer (plain TCP).
-  net::awaitable<bool> wait_for_request();
+  // Bytes arrived on an idle connection: take the buffers and read what is there.
+  void take_in_flight();
   net::awaitable<Outcome> handle_request();
-  // Reads until a complete head; kClose (after a reply when one is due) if none came.
+  http::HeadScan scan_head();
+  // Reads until a complete head; false with `failed` (after a reply when one is due) if
+  // none came.
   net::awaitable<bool> read_head(http::HeadScan& scan, Outcome& failed);
   // Checks that need no route: path, query, size; then routing. Null: reply given.
   const filters::LocalReply* check_request(filters::LocalReply& scratch);
-  net::awaitable<Outcome> run_filters(filters::RequestContext& ctx);
+  // A filter waits: wait (or see the client leave), resume, until the chain is decided.
+  // kWait back: the client left (the request is recorded as 499).
+  net::awaitable<filters::FilterStatus> wait_for_filters(filters::RequestContext& ctx);
   // Waits for a filter's wait, or for the client to go away (false).
   net::awaitable<bool> wait_for_filter(net::awaitable<void> wait);
   net::awaitable<Outcome> forward(filters::RequestContext& ctx);

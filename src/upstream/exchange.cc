@@ -52,7 +52,9 @@ net::awaitable<Exchange::Outcome> Exchange::run(const EndpointSet& endpoints, ui
       host_.set_active(conn_.get());
       host_.arm_response(endpoints.response_timeout);
       net::error_code ec;
-      Status sent = co_await send(body, endpoints.response_timeout, ec);
+      Status sent = Status::kPiece;
+      if (body == nullptr) co_await conn_->transport.write(net::asio::buffer(head_), ec);
+      else sent = co_await send(*body, endpoints.response_timeout, ec);
       if (sent == Status::kBadFraming || sent == Status::kTooLarge) {
         host_.set_active(nullptr);
         out.kind = Outcome::Kind::kBodyError;
@@ -64,8 +66,18 @@ net::awaitable<Exchange::Outcome> Exchange::run(const EndpointSet& endpoints, ui
         out.kind = Outcome::Kind::kClientGone;
         co_return out;
       }
+      // The response head, read here rather than in a coroutine of its own (one frame less
+      // per request on the hot path).
+      if (!buf_) buf_ = buffers_.take();
       end_ = 0;
-      HeadRead got = ec ? HeadRead::kFailed : co_await read_head(head_request, response, ec);
+      HeadRead got = HeadRead::kFailed;
+      while (!ec) {
+        end_ += co_await conn_->transport.read_some(net::asio::buffer(buf_.data() + end_, buf_.size() - end_), ec);
+        if (ec) break;
+        got = parse_head(head_request, response);
+        if (got != HeadRead::kNeedMore) break;
+        got = HeadRead::kFailed;
+      }
       host_.set_active(nullptr);
       if (got == HeadRead::kHead) {
         out.kind = Outcome::Kind::kResponse;
@@ -92,28 +104,24 @@ net::awaitable<Exchange::Outcome> Exchange::run(const EndpointSet& endpoints, ui
   co_return out;
 }
 
-net::awaitable<Status> Exchange::send(RequestBody* body, Millis timeout, net::error_code& ec) {
-  if (body == nullptr) {
-    co_await conn_->transport.write(net::asio::buffer(head_), ec);
-    co_return Status::kPiece;
-  }
+net::awaitable<Status> Exchange::send(RequestBody& body, Millis timeout, net::error_code& ec) {
   // The head goes out with the first piece; chunked bodies are re-framed, the terminating
   // chunk in the same write as the last data.
-  const bool chunked = body->chunked();
+  const bool chunked = body.chunked();
   bool head_sent = false;
   std::string size_line;
   static constexpr std::string_view kCrlf = "\r\n";
   static constexpr std::string_view kLast = "0\r\n\r\n";
   for (;;) {
     RequestBody::Piece piece;
-    Status st = body->take(piece);
+    Status st = body.take(piece);
     if (st == Status::kNeedMore) {
       if (!head_sent && !chunked) {  // Content-Length: the head goes ahead of the body
         co_await conn_->transport.write(net::asio::buffer(head_), ec);
         if (ec) co_return Status::kPiece;
         head_sent = true;
       }
-      st = co_await body->fill();
+      st = co_await body.fill();
       if (st != Status::kPiece) co_return st;
       host_.arm_response(timeout);
       continue;
@@ -138,31 +146,22 @@ net::awaitable<Status> Exchange::send(RequestBody* body, Millis timeout, net::er
   }
 }
 
-net::awaitable<Exchange::HeadRead> Exchange::read_head(bool head_request, http::ResponseHead& response,
-                                                      net::error_code& ec) {
-  if (!buf_) buf_ = buffers_.take();
-  end_ = 0;
-  const size_t cap = buf_.size();
+Exchange::HeadRead Exchange::parse_head(bool head_request, http::ResponseHead& response) {
   for (;;) {
-    if (end_ > 0) {
-      auto scan = http::find_head_end(buf_.data(), end_, cap - 1024, 502);
-      if (scan.kind == http::HeadScan::Kind::kError) co_return HeadRead::kBad;
-      if (scan.kind == http::HeadScan::Kind::kComplete) {
-        http::HeadError herr =
-            http::parse_response_head(buf_.data() + scan.skip, scan.head_end - scan.skip, head_request, response);
-        if (herr || response.status == 101) co_return HeadRead::kBad;
-        if (response.status < 200) {  // interim response (100, 103): not forwarded
-          std::memmove(buf_.data(), buf_.data() + scan.head_end, end_ - scan.head_end);
-          end_ -= scan.head_end;
-          continue;
-        }
-        head_end_ = scan.head_end;
-        co_return HeadRead::kHead;
-      }
+    auto scan = http::find_head_end(buf_.data(), end_, buf_.size() - 1024, 502);
+    if (scan.kind == http::HeadScan::Kind::kError) return HeadRead::kBad;
+    if (scan.kind == http::HeadScan::Kind::kNeedMore) return HeadRead::kNeedMore;
+    http::HeadError herr =
+        http::parse_response_head(buf_.data() + scan.skip, scan.head_end - scan.skip, head_request, response);
+    if (herr || response.status == 101) return HeadRead::kBad;
+    if (response.status >= 200) {
+      head_end_ = scan.head_end;
+      return HeadRead::kHead;
     }
-    size_t got = co_await conn_->transport.read_some(net::asio::buffer(buf_.data() + end_, cap - end_), ec);
-    end_ += got;
-    if (ec) co_return HeadRead::kFailed;
+    // An interim response (100, 103) is not forwarded.
+    std::memmove(buf_.data(), buf_.data() + scan.head_end, end_ - scan.head_end);
+    end_ -= scan.head_end;
+    if (end_ == 0) return HeadRead::kNeedMore;
   }
 }
 

@@ -66,10 +66,10 @@ class Exchange {
 
  private:
   // Sends the head and the body; returns kPiece on success or a body/client status.
-  net::awaitable<RequestBody::Status> send(RequestBody* body, Millis timeout, net::error_code& ec);
-  enum class HeadRead : uint8_t { kHead, kBad, kFailed };
-  // Reads until a final response head (kHead), an invalid one (kBad) or an I/O error.
-  net::awaitable<HeadRead> read_head(bool head_request, http::ResponseHead& response, net::error_code& ec);
+  net::awaitable<RequestBody::Status> send(RequestBody& body, Millis timeout, net::error_code& ec);
+  enum class HeadRead : uint8_t { kHead, kBad, kNeedMore, kFailed };
+  // Looks for a final response head in what was read (interim 1xx heads are skipped).
+  HeadRead parse_head(bool head_request, http::ResponseHead& response);
 
   ConnectionPool& pool_;
   BufferPool& buffers_;

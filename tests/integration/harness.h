@@ -31,6 +31,8 @@ std::string postern_binary();
 
 // A free TCP port on 127.0.0.1 (bind to port 0, read it back, close).
 int free_port();
+// A TCP socket listening on 127.0.0.1 at a free port (set in `port`); -1 on failure.
+int listen_loopback(int& port, int backlog = 64);
 
 // Sleeps (only for pacing, never as a substitute for a condition we can poll).
 void sleep_for(Millis d);

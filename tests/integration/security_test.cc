@@ -260,16 +260,8 @@ TEST_F(Security, BackendJwtTellsTheBackendWhoCalled) {
 class RecordingBackend {
  public:
   RecordingBackend() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0) return;
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = listen_loopback(port_, 16);
+    if (fd_ < 0) return;
     thread_ = std::thread([this] { accept_loop(); });
   }
   ~RecordingBackend() {

@@ -36,17 +36,7 @@ std::shared_ptr<BackendJwtSigner> BackendJwtSigner::build(const config::BackendJ
     error = "backend_jwt (" + cfg.source + "): " + cfg.key_file.string() + ": " + st.message();
     return nullptr;
   }
-  jose::Alg alg = jose::Alg::kRS256;
-  switch (key.type()) {
-    case jose::KeyType::kRsa: alg = jose::Alg::kRS256; break;
-    case jose::KeyType::kEc:
-      alg = key.curve() == jose::Curve::kP384   ? jose::Alg::kES384
-            : key.curve() == jose::Curve::kP521 ? jose::Alg::kES512
-                                                : jose::Alg::kES256;
-      break;
-    case jose::KeyType::kOkp: alg = jose::Alg::kEdDSA; break;
-    default: break;
-  }
+  const jose::Alg alg = jose::default_signing_alg(key).value_or(jose::Alg::kRS256);
   if (!key.can_sign(alg)) {
     error = "backend_jwt (" + cfg.source + "): " + cfg.key_file.string() + " is not a private key that can sign";
     return nullptr;
