@@ -11,7 +11,11 @@ using testing::RequestFixture;
 
 throttle::BlockList blocks(std::initializer_list<std::pair<throttle::BlockRule::Type, std::string>> rules) {
   std::vector<throttle::BlockRule> v;
-  for (const auto& [type, value] : rules) v.push_back(throttle::BlockRule{.type = type, .value = value});
+  for (const auto& [type, value] : rules) {
+    throttle::BlockRule& r = v.emplace_back();
+    r.type = type;
+    r.value = value;
+  }
   return throttle::BlockList(std::move(v));
 }
 

@@ -124,7 +124,7 @@ TEST(FilterChain, RegistryBuildsOnlyWhatARouteNeeds) {
   // An open route without throttling, backend JWT or blocking needs: only the caller's
   // blocking check (blocking conditions can be added at run time).
   RequestFixture fx;
-  fx.route().security = std::make_shared<config::RouteSecurity>(config::RouteSecurity{.disabled = true});
+  fx.make_route_open();
   FilterServices services;
   services.snapshot = std::make_shared<config::Snapshot>();
   FilterChain chain = build_chain(services, fx.route());

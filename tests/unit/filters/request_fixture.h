@@ -39,6 +39,13 @@ class RequestFixture {
     return *ctx_;
   }
 
+  // The route opts out of security (x-wso2-disable-security: true).
+  void make_route_open() {
+    auto open = std::make_shared<config::RouteSecurity>();
+    open->disabled = true;
+    route_.security = open;
+  }
+
   config::Api& api() { return api_; }
   config::Route& route() { return route_; }
   WorkerSlots& slots() { return slots_; }

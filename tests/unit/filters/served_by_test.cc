@@ -29,7 +29,7 @@ class ServedByFilter final : public Filter {
 
 TEST(AddingAFilter, OneRegistryLineMakesItPartOfTheChain) {
   testing::RequestFixture fx;
-  fx.route().security = std::make_shared<config::RouteSecurity>(config::RouteSecurity{.disabled = true});  // open
+  fx.make_route_open();
   FilterServices services;
   services.snapshot = std::make_shared<config::Snapshot>();
   std::vector<FilterFactory> registry(filter_registry().begin(), filter_registry().end());
