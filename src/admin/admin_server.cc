@@ -15,8 +15,8 @@ AdminServer::AdminServer(net::asio::io_context& loop, AdminBackend& backend)
     : loop_(loop), backend_(backend), acceptor_(loop) {}
 
 bool AdminServer::listen(const config::SocketAddress& address, std::string& error) {
-  acceptor_ = net::open_listener(loop_, reinterpret_cast<const sockaddr*>(&address.storage),
-                                 address.length, false, error);
+  acceptor_ = net::open_listener(loop_, reinterpret_cast<const sockaddr*>(&address.storage), address.length, false,
+                                 error);
   if (!acceptor_.is_open()) return false;
   net::asio::co_spawn(loop_, accept_loop(), net::asio::detached);
   return true;
@@ -41,8 +41,8 @@ net::awaitable<void> AdminServer::accept_loop() {
 
 namespace {
 std::string response(int status, std::string_view content_type, std::string_view body) {
-  return fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-                     status, http::reason_phrase(status), content_type, body.size(), body);
+  return fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", status,
+                     http::reason_phrase(status), content_type, body.size(), body);
 }
 
 std::string error_json(int code, std::string_view message, std::string_view description) {
@@ -110,8 +110,7 @@ net::awaitable<void> AdminServer::serve(net::tcp::socket socket) {
   http::HeadScan scan;
   for (;;) {
     net::error_code ec;
-    size_t n = co_await socket.async_read_some(net::asio::buffer(buf.data() + len, buf.size() - len),
-                                               net::with_ec(ec));
+    size_t n = co_await socket.async_read_some(net::asio::buffer(buf.data() + len, buf.size() - len), net::with_ec(ec));
     if (ec) co_return;
     len += n;
     scan = http::find_head_end(buf.data(), len, 8192, 431);
@@ -176,8 +175,11 @@ net::awaitable<void> AdminServer::serve(net::tcp::socket socket) {
     } else if (path == "/throttle/counters" && get) {
       auto key = query_param(req.query, "key");
       std::string body = key ? backend_.admin_throttle_counter(*key) : std::string();
-      if (!key) out = response(400, "application/json", error_json(400, "Bad Request", "GET /throttle/counters?key=KEY"));
-      else if (body.empty()) out = response(404, "application/json", error_json(404, "Not Found", "no counter for that key in the current window"));
+      if (!key)
+        out = response(400, "application/json", error_json(400, "Bad Request", "GET /throttle/counters?key=KEY"));
+      else if (body.empty())
+        out = response(404, "application/json",
+                       error_json(404, "Not Found", "no counter for that key in the current window"));
       else out = response(200, "application/json", body);
     } else if (path == "/health" && get) {
       out = response(200, "application/json", R"({"status":"healthy"})");
@@ -192,12 +194,14 @@ net::awaitable<void> AdminServer::serve(net::tcp::socket socket) {
     } else if (path == "/revoke" && req.method == "POST") {
       std::string jti;
       std::string_view q = req.query;
-      if (q.starts_with("jti=")) jti = std::string(q.substr(4, q.find('&') == std::string_view::npos ? q.size() - 4 : q.find('&') - 4));
+      if (q.starts_with("jti="))
+        jti = std::string(q.substr(4, q.find('&') == std::string_view::npos ? q.size() - 4 : q.find('&') - 4));
       bool ok = !jti.empty() && jti.size() <= 256;
       for (char c : jti) ok = ok && c > 0x20 && c < 0x7f && c != '%';
       if (!ok) {
-        out = response(400, "application/json",
-                       R"J({"status":"rejected","errors":["POST /revoke?jti=<token id> (printable, no escapes, at most 256 bytes)"]})J");
+        out = response(
+            400, "application/json",
+            R"J({"status":"rejected","errors":["POST /revoke?jti=<token id> (printable, no escapes, at most 256 bytes)"]})J");
       } else {
         backend_.admin_revoke(jti);
         std::string body = R"({"status":"revoked","jti":")";
@@ -221,8 +225,9 @@ net::awaitable<void> AdminServer::serve(net::tcp::socket socket) {
         out = response(400, "application/json", body);
       }
     } else {
-      out = response(404, "application/json",
-                     R"({"code":404,"message":"Not Found","description":"admin endpoints: /health /ready /metrics /config /throttle/tiers /throttle/counters?key= /throttle/blocks, POST /reload, POST /revoke?jti=, POST|DELETE /throttle/blocks"})");
+      out = response(
+          404, "application/json",
+          R"({"code":404,"message":"Not Found","description":"admin endpoints: /health /ready /metrics /config /throttle/tiers /throttle/counters?key= /throttle/blocks, POST /reload, POST /revoke?jti=, POST|DELETE /throttle/blocks"})");
     }
     if (req.method == "HEAD") out.resize(out.find("\r\n\r\n") + 4);
   }

@@ -10,25 +10,25 @@ namespace postern::analytics {
 inline constexpr int kSchemaVersion = 1;
 
 struct Event {
-  int64_t unix_micros = 0;       // when the response completed
+  int64_t unix_micros = 0;  // when the response completed
   std::string_view request_id;
-  std::string_view trace_id;     // 32 hex digits
+  std::string_view trace_id;  // 32 hex digits
   std::string_view node;
   std::string_view api;
   std::string_view api_version;
   std::string_view base_path;
-  std::string_view resource;     // path template
+  std::string_view resource;  // path template
   std::string_view method;
   std::string_view app_id;
   std::string_view app_name;
   std::string_view consumer_key;
   std::string_view user;
-  std::string_view key_type;     // "PRODUCTION", "SANDBOX" or ""
+  std::string_view key_type;  // "PRODUCTION", "SANDBOX" or ""
   std::string_view client_ip;
   std::string_view user_agent;
   int status = 0;
-  int error_code = 0;            // 0 = none
-  std::string_view error_source; // "", auth, throttle, blocked, upstream, gateway, client
+  int error_code = 0;             // 0 = none
+  std::string_view error_source;  // "", auth, throttle, blocked, upstream, gateway, client
   std::string_view error_reason;
   std::string_view throttle_level;  // "" when not throttled
   bool cache_hit = false;
@@ -38,7 +38,7 @@ struct Event {
   uint64_t upstream_us = 0;
   std::string_view endpoint;
   // Keys added after the first release of schema 1 come last (the collector's columns too).
-  std::string_view api_owner;    // x-wso2-owner of the API, "" when absent or no API matched
+  std::string_view api_owner;  // x-wso2-owner of the API, "" when absent or no API matched
 };
 
 // A closed file the gateway deleted unsent because of the disk budget.
@@ -47,7 +47,7 @@ struct Gap {
   std::string_view node;
   std::string_view lost_file_id;
   uint64_t lost_events = 0;
-  std::string_view reason;       // "disk_budget"
+  std::string_view reason;  // "disk_budget"
 };
 
 }  // namespace postern::analytics

@@ -24,8 +24,8 @@ namespace fs = std::filesystem;
 std::string file_safe(std::string_view node) {
   std::string out;
   for (char c : node) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-';
     out += ok ? c : '_';
   }
   if (out.empty()) out = "node";

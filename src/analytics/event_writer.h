@@ -25,7 +25,7 @@ namespace postern::analytics {
 struct Channel;
 
 struct Batch {
-  std::string data;   // complete JSON lines
+  std::string data;  // complete JSON lines
   uint32_t events = 0;
   uint64_t accounted = 0;  // bytes counted in channel->outstanding_bytes
   Channel* channel = nullptr;
@@ -35,7 +35,7 @@ struct Batch {
 // One per worker: the worker pushes, the writer pops.
 struct Channel {
   boost::lockfree::spsc_queue<Batch*, boost::lockfree::capacity<4096>> queue;
-  boost::asio::io_context* loop = nullptr;  // the worker's: where waiting requests resume
+  boost::asio::io_context* loop = nullptr;     // the worker's: where waiting requests resume
   std::atomic<uint64_t> outstanding_bytes{0};  // handed over, not yet written
 };
 

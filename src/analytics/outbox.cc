@@ -95,7 +95,11 @@ bool copy_file(int in, int out, bool gzip, uint64_t& lines, std::string& error) 
 
 Outbox::Outbox(fs::path dir, std::string node, bool gzip, uint64_t max_disk_bytes, Stats& stats,
                std::function<uint64_t()> active_bytes)
-    : dirs_(dir), node_(std::move(node)), gzip_(gzip), max_disk_(max_disk_bytes), stats_(stats),
+    : dirs_(dir),
+      node_(std::move(node)),
+      gzip_(gzip),
+      max_disk_(max_disk_bytes),
+      stats_(stats),
       active_bytes_(std::move(active_bytes)) {}
 
 bool Outbox::parse_name(const std::string& name, OutboxFile& out) {

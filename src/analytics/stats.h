@@ -8,12 +8,12 @@
 namespace postern::analytics {
 
 struct Stats {
-  std::atomic<uint64_t> events_written{0};       // lines appended to event files
+  std::atomic<uint64_t> events_written{0};  // lines appended to event files
   std::atomic<uint64_t> bytes_written{0};
-  std::atomic<uint64_t> write_errors{0};         // failed write(2) calls (retried)
-  std::atomic<uint64_t> files_closed{0};         // rotations
-  std::atomic<uint64_t> files_pending{0};        // gauge: closed files not yet uploaded
-  std::atomic<uint64_t> disk_bytes{0};           // gauge: bytes of all event files
+  std::atomic<uint64_t> write_errors{0};   // failed write(2) calls (retried)
+  std::atomic<uint64_t> files_closed{0};   // rotations
+  std::atomic<uint64_t> files_pending{0};  // gauge: closed files not yet uploaded
+  std::atomic<uint64_t> disk_bytes{0};     // gauge: bytes of all event files
   std::atomic<uint64_t> files_uploaded{0};
   std::atomic<uint64_t> events_uploaded{0};
   std::atomic<uint64_t> upload_failures{0};      // attempts that will be retried

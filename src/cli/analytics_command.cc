@@ -87,8 +87,10 @@ int run_analytics_report(const ReportOptions& o) {
   if (!o.since.empty()) {
     window.since_us = collector::parse_time(o.since, now);
     if (!window.since_us) {
-      std::fprintf(stderr, "postern analytics report: bad --since %s (ISO-8601 UTC like 2026-11-26T09:00:00Z, "
-                           "or an age like 30m, 24h, 7d)\n", o.since.c_str());
+      std::fprintf(stderr,
+                   "postern analytics report: bad --since %s (ISO-8601 UTC like 2026-11-26T09:00:00Z, "
+                   "or an age like 30m, 24h, 7d)\n",
+                   o.since.c_str());
       return 2;
     }
   }

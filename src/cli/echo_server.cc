@@ -65,7 +65,8 @@ net::awaitable<void> serve(net::tcp::socket socket) {
         if (scan.kind != http::HeadScan::Kind::kNeedMore) break;
       }
       if (len == buf.size()) co_return;
-      size_t n = co_await socket.async_read_some(net::asio::buffer(buf.data() + len, buf.size() - len), net::with_ec(ec));
+      size_t n = co_await socket.async_read_some(net::asio::buffer(buf.data() + len, buf.size() - len),
+                                                 net::with_ec(ec));
       if (ec) co_return;
       len += n;
     }
@@ -89,7 +90,8 @@ net::awaitable<void> serve(net::tcp::socket socket) {
     size_t pos = scan.head_end;
 
     if (expect && framing != http::BodyFraming::kNone) {
-      co_await net::asio::async_write(socket, net::asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")), net::with_ec(ec));
+      co_await net::asio::async_write(socket, net::asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")),
+                                      net::with_ec(ec));
       if (ec) co_return;
     }
     // Body
@@ -185,7 +187,8 @@ net::awaitable<void> serve(net::tcp::socket socket) {
     bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
     bool head = method == "HEAD";
     uint64_t total = bytes ? *bytes : payload.size();
-    std::string out = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\n", status, http::reason_phrase(status), content_type);
+    std::string out = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\n", status, http::reason_phrase(status),
+                                  content_type);
     if (!no_body) {
       if (chunked) out += "Transfer-Encoding: chunked\r\n";
       else fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", total);
@@ -216,7 +219,8 @@ net::awaitable<void> serve(net::tcp::socket socket) {
         sent += n;
         co_await net::asio::async_write(socket, net::asio::buffer(block), net::with_ec(ec));
       }
-      if (!ec && chunked) co_await net::asio::async_write(socket, net::asio::buffer(std::string_view("0\r\n\r\n")), net::with_ec(ec));
+      if (!ec && chunked)
+        co_await net::asio::async_write(socket, net::asio::buffer(std::string_view("0\r\n\r\n")), net::with_ec(ec));
     }
     if (ec || !keep_alive) {
       socket.shutdown(net::tcp::socket::shutdown_both, ec);

@@ -82,8 +82,10 @@ int main(int argc, char** argv) {
   collect->add_option("--password-env", collect_options.password_env, "Env var holding the Basic user's password");
   collect->add_option("--tls-cert", collect_options.tls_cert, "PEM certificate chain: serve HTTPS");
   collect->add_option("--tls-key", collect_options.tls_key, "PEM private key of --tls-cert");
-  collect->add_option("--max-file-size", collect_options.max_file_size,
-                      "Largest accepted body, and largest decompressed file, in bytes")->capture_default_str();
+  collect
+      ->add_option("--max-file-size", collect_options.max_file_size,
+                   "Largest accepted body, and largest decompressed file, in bytes")
+      ->capture_default_str();
   collect->add_flag("--insecure-no-auth", collect_options.insecure_no_auth,
                     "Accept uploads without credentials (tests and trusted networks only)");
 

@@ -8,17 +8,17 @@
 namespace postern::cli {
 
 struct TokenOptions {
-  std::string key_file;        // PEM private key (RSA, EC P-256/384/521, Ed25519)
-  std::string alg;             // default from the key: RS256, ES256/384/512, EdDSA
+  std::string key_file;  // PEM private key (RSA, EC P-256/384/521, Ed25519)
+  std::string alg;       // default from the key: RS256, ES256/384/512, EdDSA
   std::string kid;
   std::string issuer = "postern-dev";
   std::string subject = "developer";
   std::vector<std::string> audiences;
-  std::string scopes;          // space-separated
+  std::string scopes;  // space-separated
   int64_t lifetime_seconds = 3600;
-  std::vector<std::string> apis;  // "Name:version" (version may be "*") -> subscribedAPIs
+  std::vector<std::string> apis;          // "Name:version" (version may be "*") -> subscribedAPIs
   std::vector<std::string> allowed_apis;  // "Name:version" -> allowedAPIs (WSO2 API-key tokens)
-  std::string tier = "Unlimited";  // subscriptionTier of each subscribed API
+  std::string tier = "Unlimited";         // subscriptionTier of each subscribed API
   std::string app_id = "1";
   std::string app_name = "DefaultApplication";
   std::string app_tier = "Unlimited";

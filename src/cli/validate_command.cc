@@ -24,8 +24,8 @@ int run_validate(const std::filesystem::path& dir, bool strict) {
   size_t apis = r.snapshot->apis.size();
   size_t routes = r.snapshot->routes.size();
   std::string tail = warnings == 0 ? "" : "; " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings");
-  std::printf("ok: %zu API%s, %zu route%s (project %s)%s\n", apis, apis == 1 ? "" : "s", routes,
-              routes == 1 ? "" : "s", dir.string().c_str(), tail.c_str());
+  std::printf("ok: %zu API%s, %zu route%s (project %s)%s\n", apis, apis == 1 ? "" : "s", routes, routes == 1 ? "" : "s",
+              dir.string().c_str(), tail.c_str());
   return 0;
 }
 

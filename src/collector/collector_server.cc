@@ -66,10 +66,8 @@ Answer handle_upload(EventStore& store, const Upload& up, size_t max_file_size) 
   }
   file.node = std::string(up.node);
   if (file.node.empty()) {
-    if (!file.requests.empty())
-      file.node = file.requests.front().node;
-    else if (!file.gaps.empty())
-      file.node = file.gaps.front().node;
+    if (!file.requests.empty()) file.node = file.requests.front().node;
+    else if (!file.gaps.empty()) file.node = file.gaps.front().node;
   }
   IngestOutcome out;
   try {
@@ -136,7 +134,9 @@ asio::awaitable<bool> send(Stream& stream, Answer a, bool keep_alive, bool head_
 
 // Named, never a braced temporary in a co_await expression: GCC 12 destroys some of those
 // twice (the "free(): invalid pointer" this once caused).
-Answer body_too_large(size_t limit) { return {413, error_body("body larger than " + std::to_string(limit) + " bytes"), {}}; }
+Answer body_too_large(size_t limit) {
+  return {413, error_body("body larger than " + std::to_string(limit) + " bytes"), {}};
+}
 
 // After answering without reading the body (401, 413, …): read and discard what the client
 // is still sending for a moment before closing. Closing with unread data makes the kernel
@@ -253,10 +253,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, asio::ssl::context* t
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) continue;  // EMFILE and friends: keep serving the connections we have
     auto exec = acceptor.get_executor();
-    if (tls)
-      asio::co_spawn(exec, tls_session(std::move(socket), *tls, ctx), asio::detached);
-    else
-      asio::co_spawn(exec, plain_session(std::move(socket), ctx), asio::detached);
+    if (tls) asio::co_spawn(exec, tls_session(std::move(socket), *tls, ctx), asio::detached);
+    else asio::co_spawn(exec, plain_session(std::move(socket), ctx), asio::detached);
   }
 }
 
@@ -288,8 +286,9 @@ bool parse_listen(const std::string& text, tcp::endpoint& out, std::string& why)
 
 int run_collector(const CollectorOptions& options) {
   if (!options.credentials.any() && !options.allow_anonymous) {
-    log::error("analytics collect: no credentials configured (--token-env/--token-file, --basic-user with "
-               "--password-env); refusing to accept uploads from anyone");
+    log::error(
+        "analytics collect: no credentials configured (--token-env/--token-file, --basic-user with "
+        "--password-env); refusing to accept uploads from anyone");
     return 2;
   }
   tcp::endpoint endpoint;

@@ -18,9 +18,9 @@ struct CollectorOptions {
   std::string listen = "127.0.0.1:9470";  // HOST:PORT ("[v6]:PORT" for IPv6)
   std::string db_url;
   Credentials credentials;
-  bool allow_anonymous = false;           // --insecure-no-auth: no credential required
-  std::string tls_cert, tls_key;          // both set: HTTPS only
-  size_t max_file_size = 256u << 20;      // bytes, for the body and for its decompressed size
+  bool allow_anonymous = false;       // --insecure-no-auth: no credential required
+  std::string tls_cert, tls_key;      // both set: HTTPS only
+  size_t max_file_size = 256u << 20;  // bytes, for the body and for its decompressed size
 };
 
 // An HTTP answer: status and JSON body (plus WWW-Authenticate on a 401).
@@ -32,7 +32,7 @@ struct Answer {
 
 // What one upload request carries, independent of the HTTP library (unit-testable).
 struct Upload {
-  std::string_view file_id;                // from the path, not yet validated
+  std::string_view file_id;  // from the path, not yet validated
   std::string_view body;
   std::string_view content_encoding;       // "" or "gzip" (others are refused)
   std::optional<std::string_view> events;  // X-Postern-Events as sent

@@ -11,26 +11,26 @@ namespace postern::collector {
 
 // type "request": one call the gateway served or refused.
 struct RequestEvent {
-  std::string time;            // ISO-8601 UTC with microseconds, as the gateway wrote it
-  int64_t ts_us = 0;           // the same instant, unix microseconds (what reports use)
+  std::string time;   // ISO-8601 UTC with microseconds, as the gateway wrote it
+  int64_t ts_us = 0;  // the same instant, unix microseconds (what reports use)
   std::string request_id;
   std::string trace_id;
   std::string node;
-  std::string api;             // "" when no API matched
+  std::string api;  // "" when no API matched
   std::string api_version;
   std::string base_path;
-  std::string resource;        // path template, "" when no route matched
+  std::string resource;  // path template, "" when no route matched
   std::string method;
-  std::string app_id;          // "" when anonymous
+  std::string app_id;  // "" when anonymous
   std::string app_name;
   std::string consumer_key;
   std::string user;
-  std::string key_type;        // "PRODUCTION" | "SANDBOX" | ""
+  std::string key_type;  // "PRODUCTION" | "SANDBOX" | ""
   std::string client_ip;
   std::string user_agent;
-  int64_t status = 0;          // 499 = the client went away first
-  int64_t error_code = 0;      // 0 = none
-  std::string error_source;    // "" | auth | throttle | blocked | upstream | gateway | client
+  int64_t status = 0;        // 499 = the client went away first
+  int64_t error_code = 0;    // 0 = none
+  std::string error_source;  // "" | auth | throttle | blocked | upstream | gateway | client
   std::string error_reason;
   bool throttled = false;
   std::string throttle_level;  // "" | api | resource | subscription | application
@@ -42,7 +42,7 @@ struct RequestEvent {
   int64_t gateway_us = 0;
   std::string endpoint;
   // Keys added to schema 1 later come last, and may be missing (files from older gateways).
-  std::string api_owner;       // x-wso2-owner of the API; "" when absent from the event
+  std::string api_owner;  // x-wso2-owner of the API; "" when absent from the event
 };
 
 // type "gap": the gateway deleted a closed file unsent (its disk budget); those events are
@@ -59,8 +59,8 @@ struct GapEvent {
 // One uploaded file, parsed and validated: what one ingest transaction stores.
 struct EventFile {
   std::string file_id;
-  std::string node;      // X-Postern-Node, else the first event's node
-  int64_t lines = 0;     // events in the file (requests + gaps): the `events` answered
+  std::string node;   // X-Postern-Node, else the first event's node
+  int64_t lines = 0;  // events in the file (requests + gaps): the `events` answered
   std::vector<RequestEvent> requests;
   std::vector<GapEvent> gaps;
 };

@@ -93,7 +93,8 @@ class Fields {
     // JSON allows "\u0000" but PostgreSQL text cannot hold NUL. Refusing the line would
     // let one client (a JWT subject with a NUL, say) make the gateway set a whole file
     // aside, so NUL is stored as U+FFFD in both databases instead.
-    for (size_t i = out.find('\0'); i != std::string::npos; i = out.find('\0', i + 3)) out.replace(i, 1, "\xEF\xBF\xBD");
+    for (size_t i = out.find('\0'); i != std::string::npos; i = out.find('\0', i + 3))
+      out.replace(i, 1, "\xEF\xBF\xBD");
     return true;
   }
   bool integer(const char* key, int64_t& out) {
@@ -152,8 +153,7 @@ bool read_request(Fields& f, RequestEvent& e) {
 
 bool read_gap(Fields& f, GapEvent& g) {
   return f.str("time", g.time) && f.integer("ts_us", g.ts_us) && f.str("node", g.node) &&
-         f.str("lost_file_id", g.lost_file_id) && f.integer("lost_events", g.lost_events) &&
-         f.str("reason", g.reason);
+         f.str("lost_file_id", g.lost_file_id) && f.integer("lost_events", g.lost_events) && f.str("reason", g.reason);
 }
 
 }  // namespace
@@ -188,7 +188,8 @@ std::optional<ParseError> parse_event_lines(std::string_view text, std::optional
     int64_t schema = 0;
     auto schema_field = obj["schema"];
     if (schema_field.error() == simdjson::NO_SUCH_FIELD) return fail("missing key \"schema\"", line_no);
-    if (schema_field.get_int64().get(schema) != simdjson::SUCCESS) return fail("\"schema\" must be an integer", line_no);
+    if (schema_field.get_int64().get(schema) != simdjson::SUCCESS)
+      return fail("\"schema\" must be an integer", line_no);
     if (schema != 1) return fail("unsupported schema " + std::to_string(schema) + " (this collector reads 1)", line_no);
     std::string_view type;
     auto type_field = obj["type"];

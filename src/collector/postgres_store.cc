@@ -166,9 +166,9 @@ IngestOutcome PostgresStore::ingest(const EventFile& file) {
       auto boolean = [&](bool v) { data += v ? "\tt" : "\tf"; };
       text(e.time);
       integer(e.ts_us);
-      for (const std::string* s : {&e.request_id, &e.trace_id, &e.node, &e.api, &e.api_version, &e.base_path,
-                                   &e.resource, &e.method, &e.app_id, &e.app_name, &e.consumer_key, &e.user,
-                                   &e.key_type, &e.client_ip, &e.user_agent})
+      for (const std::string* s :
+           {&e.request_id, &e.trace_id, &e.node, &e.api, &e.api_version, &e.base_path, &e.resource, &e.method,
+            &e.app_id, &e.app_name, &e.consumer_key, &e.user, &e.key_type, &e.client_ip, &e.user_agent})
         text(*s);
       integer(e.status);
       integer(e.error_code);

@@ -101,10 +101,12 @@ Report ReportBuilder::finish(std::vector<GapEvent> gaps, int64_t generated_us) {
   sort_by_requests(rep.applications);
   for (auto& [status, acc] : statuses_) rep.statuses.push_back({status, acc.stats()});
   rep.top_applications.assign(rep.applications.begin(),
-                              rep.applications.begin() + static_cast<std::ptrdiff_t>(std::min(kTopN, rep.applications.size())));
+                              rep.applications.begin() +
+                                  static_cast<std::ptrdiff_t>(std::min(kTopN, rep.applications.size())));
   std::vector<UserRow> users;
   for (auto& [name, c] : users_) users.push_back({name, c.first, c.second});
-  std::stable_sort(users.begin(), users.end(), [](const UserRow& a, const UserRow& b) { return a.requests > b.requests; });
+  std::stable_sort(users.begin(), users.end(),
+                   [](const UserRow& a, const UserRow& b) { return a.requests > b.requests; });
   if (users.size() > kTopN) users.resize(kTopN);
   rep.top_users = std::move(users);
 
@@ -116,7 +118,8 @@ Report ReportBuilder::finish(std::vector<GapEvent> gaps, int64_t generated_us) {
   if (last >= first && (last - first) / step < 100000) {
     for (int64_t t = first; t <= last; t += step) {
       auto it = buckets_.find(t);
-      rep.timeline.push_back({t, it == buckets_.end() ? 0 : it->second.first, it == buckets_.end() ? 0 : it->second.second});
+      rep.timeline.push_back(
+          {t, it == buckets_.end() ? 0 : it->second.first, it == buckets_.end() ? 0 : it->second.second});
     }
   } else {
     for (auto& [t, c] : buckets_) rep.timeline.push_back({t, c.first, c.second});
@@ -139,16 +142,11 @@ Report build_report(EventStore& store, const TimeWindow& window, int64_t now) {
   // one was quiet), else by the last event (an all-time report spans the data).
   auto span = store.request_span(window);
   int64_t start, end;
-  if (window.until_us)
-    end = *window.until_us - 1;
-  else if (window.since_us || !span)
-    end = now;
-  else
-    end = span->second;
-  if (window.since_us)
-    start = *window.since_us;
-  else
-    start = span ? span->first : end;
+  if (window.until_us) end = *window.until_us - 1;
+  else if (window.since_us || !span) end = now;
+  else end = span->second;
+  if (window.since_us) start = *window.since_us;
+  else start = span ? span->first : end;
   if (end < start) end = start;
   BucketSize bucket = choose_bucket(end - start);
   ReportBuilder builder(window, bucket, start, floor_to(end, bucket_us(bucket)));

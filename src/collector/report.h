@@ -63,17 +63,17 @@ struct RejectedRow {
 };
 
 struct Report {
-  TimeWindow window;               // as asked (open ends unset)
+  TimeWindow window;  // as asked (open ends unset)
   int64_t generated_us = 0;
   BucketSize bucket = BucketSize::kHour;
   GroupStats totals;
   int64_t bytes_in = 0, bytes_out = 0, throttled = 0;
-  std::vector<ApiRow> apis;                  // by requests, descending (ties by name)
-  std::vector<ResourceRow> resources;        // by requests, descending
-  std::vector<ApplicationRow> applications;  // by requests, descending
-  std::vector<StatusRow> statuses;           // by status code
-  int64_t status_classes[6] = {};            // [0] other, [1] 1xx … [5] 5xx
-  std::vector<TimeBucket> timeline;          // every bucket of the range, empty ones included
+  std::vector<ApiRow> apis;                      // by requests, descending (ties by name)
+  std::vector<ResourceRow> resources;            // by requests, descending
+  std::vector<ApplicationRow> applications;      // by requests, descending
+  std::vector<StatusRow> statuses;               // by status code
+  int64_t status_classes[6] = {};                // [0] other, [1] 1xx … [5] 5xx
+  std::vector<TimeBucket> timeline;              // every bucket of the range, empty ones included
   std::vector<ApplicationRow> top_applications;  // the first kTopN of `applications`
   std::vector<UserRow> top_users;                // kTopN users by requests ("" = no user)
   std::vector<ThrottledRow> throttled_by_level;  // by requests, descending

@@ -14,12 +14,12 @@ namespace {
 
 using fmt::format;
 
-constexpr int kW = 760, kH = 260;               // chart size (CSS pixels)
+constexpr int kW = 760, kH = 260;  // chart size (CSS pixels)
 constexpr int kLeft = 60, kRight = 20, kTop = 20, kBottom = 50;
 
 struct Bar {
-  std::string label;                   // already plain text (escaped when drawn)
-  std::vector<int64_t> values;         // one per series
+  std::string label;            // already plain text (escaped when drawn)
+  std::vector<int64_t> values;  // one per series
 };
 
 struct Series {
@@ -70,10 +70,11 @@ std::string vertical_chart(const std::string& id, const std::string& title, cons
         int64_t v = bars[i].values[s];
         if (v <= 0) continue;
         double h = std::max(1.0, plot_h * static_cast<double>(v) / top);
-        o += format("<rect class=\"bar\" x=\"{:.2f}\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" fill=\"{}\">"
-                    "<title>{}: {} {}</title></rect>",
-                    gx + bar_w * static_cast<double>(s), kTop + plot_h - h, bar_w, h, series[s].color,
-                    html_escape(bars[i].label), series[s].name, fmt_num(static_cast<double>(v), ms_values));
+        o += format(
+            "<rect class=\"bar\" x=\"{:.2f}\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" fill=\"{}\">"
+            "<title>{}: {} {}</title></rect>",
+            gx + bar_w * static_cast<double>(s), kTop + plot_h - h, bar_w, h, series[s].color,
+            html_escape(bars[i].label), series[s].name, fmt_num(static_cast<double>(v), ms_values));
       }
       if (i % label_every == 0) {
         std::string label = bars[i].label.size() > 24 ? bars[i].label.substr(0, 23) + "…" : bars[i].label;
@@ -86,8 +87,10 @@ std::string vertical_chart(const std::string& id, const std::string& title, cons
   // Legend
   int lx = kLeft;
   for (const Series& s : series) {
-    o += format("<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/><text class=\"tick\" x=\"{}\" y=\"{}\">{}</text>",
-                lx, kH - 14, s.color, lx + 14, kH - 5, s.name);
+    o += format(
+        "<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/><text class=\"tick\" x=\"{}\" "
+        "y=\"{}\">{}</text>",
+        lx, kH - 14, s.color, lx + 14, kH - 5, s.name);
     lx += 120;
   }
   o += "</svg></figure>\n";
@@ -117,8 +120,10 @@ std::string horizontal_chart(const std::string& id, const std::string& title, co
                 html_escape(label));
     if (v > 0) {
       double w = std::max(1.0, plot_w * static_cast<double>(v) / max);
-      o += format("<rect class=\"bar\" x=\"{}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"><title>{}: {}</title></rect>",
-                  kLabelW, y + 3, w, kRowH - 6, color, html_escape(rows[i].label), v);
+      o += format(
+          "<rect class=\"bar\" x=\"{}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"><title>{}: "
+          "{}</title></rect>",
+          kLabelW, y + 3, w, kRowH - 6, color, html_escape(rows[i].label), v);
       o += format("<text class=\"tick\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text>", kLabelW + w + 6, y + 14, v);
     }
     o += "\n";
@@ -174,11 +179,13 @@ std::string render_html(const Report& r) {
        "script-src 'unsafe-inline'; img-src data:\">\n";
   o += "<title>Postern analytics report</title>\n<style>\n"
        "body{font:14px system-ui,sans-serif;margin:24px;color:#222}\n"
-       "table{border-collapse:collapse;margin:8px 0 24px}td,th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:left}\n"
+       "table{border-collapse:collapse;margin:8px 0 24px}td,th{border-bottom:1px solid #ddd;padding:3px "
+       "10px;text-align:left}\n"
        "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
        "figure{margin:12px 0 28px}figcaption{font-weight:600;margin-bottom:4px}\n"
        "svg.chart{background:#fafafa;border:1px solid #e4e4e4;display:block}\n"
-       ".grid{stroke:#ddd}.tick{font-size:11px;fill:#555}.label{font-size:11px;fill:#333}.nodata{font-size:13px;fill:#888}\n"
+       ".grid{stroke:#ddd}.tick{font-size:11px;fill:#555}.label{font-size:11px;fill:#333}.nodata{font-size:13px;fill:#"
+       "888}\n"
        ".totals span{display:inline-block;margin-right:24px}\n"
        "</style></head><body>\n";
   o += "<h1>Postern analytics report</h1>\n";
@@ -192,7 +199,8 @@ std::string render_html(const Report& r) {
   if (r.totals.latency)
     o += format("<span>Latency p50 / p95 / p99 <b>{} / {} / {} ms</b></span>", format_ms(r.totals.latency->p50),
                 format_ms(r.totals.latency->p95), format_ms(r.totals.latency->p99));
-  o += format("<span>Lost (disk budget) <b>{}</b> events in <b>{}</b> files</span></p>\n", r.lost_events, r.gaps.size());
+  o += format("<span>Lost (disk budget) <b>{}</b> events in <b>{}</b> files</span></p>\n", r.lost_events,
+              r.gaps.size());
 
   // 1. Requests and errors over time.
   std::vector<Bar> time_bars;
@@ -233,31 +241,38 @@ std::string render_html(const Report& r) {
   // Tables.
   o += format("<h2>Per API</h2><table><tr><th>API</th><th>version</th><th>owner</th>{}</tr>\n", kStatHead);
   for (const ApiRow& a : r.apis)
-    o += "<tr>" + cell(or_dash(a.api, "(no API)")) + cell(a.api_version) + cell(a.owner) + stat_cells(a.stats) + "</tr>\n";
+    o += "<tr>" + cell(or_dash(a.api, "(no API)")) + cell(a.api_version) + cell(a.owner) + stat_cells(a.stats) +
+         "</tr>\n";
   o += "</table>\n";
-  o += format("<h2>Per resource</h2><table><tr><th>API</th><th>version</th><th>method</th><th>resource</th>{}</tr>\n", kStatHead);
+  o += format("<h2>Per resource</h2><table><tr><th>API</th><th>version</th><th>method</th><th>resource</th>{}</tr>\n",
+              kStatHead);
   for (const ResourceRow& x : r.resources)
     o += "<tr>" + cell(or_dash(x.api, "(no API)")) + cell(x.api_version) + cell(x.method) +
          cell(or_dash(x.resource, "(no route)")) + stat_cells(x.stats) + "</tr>\n";
   o += "</table>\n";
   o += format("<h2>Per application</h2><table><tr><th>application</th><th>id</th>{}</tr>\n", kStatHead);
   for (const ApplicationRow& a : r.applications)
-    o += "<tr>" + cell(a.app_id.empty() ? "(anonymous)" : a.app_name) + cell(a.app_id) + stat_cells(a.stats) + "</tr>\n";
+    o += "<tr>" + cell(a.app_id.empty() ? "(anonymous)" : a.app_name) + cell(a.app_id) + stat_cells(a.stats) +
+         "</tr>\n";
   o += "</table>\n";
   o += format("<h2>Per status</h2><table><tr><th>status</th>{}</tr>\n", kStatHead);
   for (const StatusRow& s : r.statuses) o += "<tr>" + num(s.status) + stat_cells(s.stats) + "</tr>\n";
   o += "</table>\n";
   o += "<h2>Top users</h2><table><tr><th>user</th><th>requests</th><th>errors</th></tr>\n";
-  for (const UserRow& u : r.top_users) o += "<tr>" + cell(or_dash(u.user, "(no user)")) + num(u.requests) + num(u.errors) + "</tr>\n";
+  for (const UserRow& u : r.top_users)
+    o += "<tr>" + cell(or_dash(u.user, "(no user)")) + num(u.requests) + num(u.errors) + "</tr>\n";
   o += "</table>\n";
   o += "<h2>Throttled by level</h2><table><tr><th>level</th><th>requests</th></tr>\n";
-  for (const ThrottledRow& t : r.throttled_by_level) o += "<tr>" + cell(or_dash(t.level, "(no level)")) + num(t.requests) + "</tr>\n";
+  for (const ThrottledRow& t : r.throttled_by_level)
+    o += "<tr>" + cell(or_dash(t.level, "(no level)")) + num(t.requests) + "</tr>\n";
   o += "</table>\n";
-  o += "<h2>Rejected and failed by source and reason</h2><table><tr><th>source</th><th>reason</th><th>requests</th></tr>\n";
+  o += "<h2>Rejected and failed by source and "
+       "reason</h2><table><tr><th>source</th><th>reason</th><th>requests</th></tr>\n";
   for (const RejectedRow& x : r.rejected) o += "<tr>" + cell(x.source) + cell(x.reason) + num(x.requests) + "</tr>\n";
   o += "</table>\n";
   o += "<h2>Gaps</h2><p>Files a gateway deleted unsent because of its disk budget: their events are missing from "
-       "every number above.</p><table><tr><th>time</th><th>node</th><th>lost file</th><th>events</th><th>reason</th></tr>\n";
+       "every number above.</p><table><tr><th>time</th><th>node</th><th>lost "
+       "file</th><th>events</th><th>reason</th></tr>\n";
   for (const GapEvent& g : r.gaps)
     o += "<tr>" + cell(g.time) + cell(g.node) + cell(g.lost_file_id) + num(g.lost_events) + cell(g.reason) + "</tr>\n";
   o += "</table>\n";

@@ -45,7 +45,9 @@ namespace {
 // ---------------------------------------------------------------------------------------
 // text
 
-std::string label_or(std::string_view s, std::string_view fallback) { return s.empty() ? std::string(fallback) : std::string(s); }
+std::string label_or(std::string_view s, std::string_view fallback) {
+  return s.empty() ? std::string(fallback) : std::string(s);
+}
 
 std::string latency_cols(const GroupStats& s) {
   if (!s.latency) return fmt::format("{:>10} {:>10} {:>10}", "-", "-", "-");
@@ -59,10 +61,8 @@ std::string clean(std::string_view s) {
   std::string out;
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out += ch;
+    if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += ch;
   }
   return out;
 }
@@ -83,14 +83,18 @@ std::string render_text(const Report& r) {
                    r.totals.errors, r.throttled, r.bytes_in, r.bytes_out));
   line(fmt::format("Latency ms (total)  p50/p95/p99: {}", latency_cols(r.totals)));
   line(fmt::format("Lost to the gateways' disk budget: {} events in {} files", r.lost_events, r.gaps.size()));
-  std::string hdr = fmt::format("{:>10} {:>8} {:>10} {:>10} {:>10}", "requests", "errors", "p50 ms", "p95 ms", "p99 ms");
-  auto stats = [&](const GroupStats& s) { return fmt::format("{:>10} {:>8} {}", s.requests, s.errors, latency_cols(s)); };
+  std::string hdr = fmt::format("{:>10} {:>8} {:>10} {:>10} {:>10}", "requests", "errors", "p50 ms", "p95 ms",
+                                "p99 ms");
+  auto stats = [&](const GroupStats& s) {
+    return fmt::format("{:>10} {:>8} {}", s.requests, s.errors, latency_cols(s));
+  };
 
   line("");
   line("Per API");
   line(fmt::format("  {:<40} {}  {}", "api (version)", hdr, "owner"));
   for (const auto& a : r.apis)
-    line(fmt::format("  {:<40} {}  {}", clean(label_or(a.api, "(no API)") + (a.api_version.empty() ? "" : " (" + a.api_version + ")")),
+    line(fmt::format("  {:<40} {}  {}",
+                     clean(label_or(a.api, "(no API)") + (a.api_version.empty() ? "" : " (" + a.api_version + ")")),
                      stats(a.stats), clean(label_or(a.owner, "-"))));
   line("");
   line("Per resource");
@@ -113,7 +117,8 @@ std::string render_text(const Report& r) {
   line("");
   line(fmt::format("Over time (per {})", bucket_name(r.bucket)));
   line(fmt::format("  {:<22} {:>10} {:>8}", "start", "requests", "errors"));
-  for (const auto& b : r.timeline) line(fmt::format("  {:<22} {:>10} {:>8}", format_time(b.start_us), b.requests, b.errors));
+  for (const auto& b : r.timeline)
+    line(fmt::format("  {:<22} {:>10} {:>8}", format_time(b.start_us), b.requests, b.errors));
   line("");
   line("Top applications");
   for (const auto& a : r.top_applications)
@@ -122,10 +127,12 @@ std::string render_text(const Report& r) {
                      a.stats.errors));
   line("Top users");
   for (const auto& u : r.top_users)
-    line(fmt::format("  {:<40} {:>10} requests {:>8} errors", clean(label_or(u.user, "(no user)")), u.requests, u.errors));
+    line(fmt::format("  {:<40} {:>10} requests {:>8} errors", clean(label_or(u.user, "(no user)")), u.requests,
+                     u.errors));
   line("");
   line("Throttled by level");
-  for (const auto& t : r.throttled_by_level) line(fmt::format("  {:<20} {:>10}", clean(label_or(t.level, "(none)")), t.requests));
+  for (const auto& t : r.throttled_by_level)
+    line(fmt::format("  {:<20} {:>10}", clean(label_or(t.level, "(none)")), t.requests));
   line("Rejected / failed by source and reason");
   for (const auto& x : r.rejected)
     line(fmt::format("  {:<10} {:<50} {:>10}", clean(x.source), clean(label_or(x.reason, "-")), x.requests));
@@ -151,8 +158,7 @@ std::string jstats(const GroupStats& s) {
   if (s.latency)
     o += fmt::format(",\"p50_ms\":{},\"p95_ms\":{},\"p99_ms\":{}", format_ms(s.latency->p50), format_ms(s.latency->p95),
                      format_ms(s.latency->p99));
-  else
-    o += ",\"p50_ms\":null,\"p95_ms\":null,\"p99_ms\":null";
+  else o += ",\"p50_ms\":null,\"p95_ms\":null,\"p99_ms\":null";
   return o;
 }
 
@@ -192,14 +198,14 @@ std::string render_json(const Report& r) {
     return "\"app_id\":" + jstr(a.app_id) + ",\"app_name\":" + jstr(a.app_name) + "," + jstats(a.stats);
   };
   o += ",\"applications\":" + jarray(r.applications, app);
-  o += ",\"statuses\":" + jarray(r.statuses, [](const StatusRow& s) {
-         return fmt::format("\"status\":{},", s.status) + jstats(s.stats);
-       });
+  o += ",\"statuses\":" +
+       jarray(r.statuses, [](const StatusRow& s) { return fmt::format("\"status\":{},", s.status) + jstats(s.stats); });
   o += fmt::format(",\"status_classes\":{{\"1xx\":{},\"2xx\":{},\"3xx\":{},\"4xx\":{},\"5xx\":{},\"other\":{}}}",
                    r.status_classes[1], r.status_classes[2], r.status_classes[3], r.status_classes[4],
                    r.status_classes[5], r.status_classes[0]);
   o += ",\"timeline\":" + jarray(r.timeline, [](const TimeBucket& b) {
-         return "\"start\":" + jstr(format_time(b.start_us)) + fmt::format(",\"requests\":{},\"errors\":{}", b.requests, b.errors);
+         return "\"start\":" + jstr(format_time(b.start_us)) +
+                fmt::format(",\"requests\":{},\"errors\":{}", b.requests, b.errors);
        });
   o += ",\"top_applications\":" + jarray(r.top_applications, app);
   o += ",\"top_users\":" + jarray(r.top_users, [](const UserRow& u) {
@@ -209,7 +215,8 @@ std::string render_json(const Report& r) {
          return "\"level\":" + jstr(t.level) + fmt::format(",\"requests\":{}", t.requests);
        });
   o += ",\"rejected\":" + jarray(r.rejected, [](const RejectedRow& x) {
-         return "\"source\":" + jstr(x.source) + ",\"reason\":" + jstr(x.reason) + fmt::format(",\"requests\":{}", x.requests);
+         return "\"source\":" + jstr(x.source) + ",\"reason\":" + jstr(x.reason) +
+                fmt::format(",\"requests\":{}", x.requests);
        });
   o += ",\"gaps\":" + jarray(r.gaps, [](const GapEvent& g) {
          return "\"time\":" + jstr(g.time) + ",\"node\":" + jstr(g.node) + ",\"lost_file_id\":" + jstr(g.lost_file_id) +

@@ -15,16 +15,36 @@ struct Column {
 // The request-event columns in RequestEvent field order ("user" is reserved in SQL, so the
 // column is user_name). Inserts bind values in exactly this order, after file_id.
 inline constexpr Column kEventColumns[] = {
-    {"time", ColumnKind::kText},         {"ts_us", ColumnKind::kInt},          {"request_id", ColumnKind::kText},
-    {"trace_id", ColumnKind::kText},     {"node", ColumnKind::kText},          {"api", ColumnKind::kText},
-    {"api_version", ColumnKind::kText},  {"base_path", ColumnKind::kText},     {"resource", ColumnKind::kText},
-    {"method", ColumnKind::kText},       {"app_id", ColumnKind::kText},        {"app_name", ColumnKind::kText},
-    {"consumer_key", ColumnKind::kText}, {"user_name", ColumnKind::kText},     {"key_type", ColumnKind::kText},
-    {"client_ip", ColumnKind::kText},    {"user_agent", ColumnKind::kText},    {"status", ColumnKind::kInt},
-    {"error_code", ColumnKind::kInt},    {"error_source", ColumnKind::kText},  {"error_reason", ColumnKind::kText},
-    {"throttled", ColumnKind::kBool},    {"throttle_level", ColumnKind::kText}, {"cache_hit", ColumnKind::kBool},
-    {"bytes_in", ColumnKind::kInt},      {"bytes_out", ColumnKind::kInt},      {"total_us", ColumnKind::kInt},
-    {"upstream_us", ColumnKind::kInt},   {"gateway_us", ColumnKind::kInt},     {"endpoint", ColumnKind::kText},
+    {"time", ColumnKind::kText},
+    {"ts_us", ColumnKind::kInt},
+    {"request_id", ColumnKind::kText},
+    {"trace_id", ColumnKind::kText},
+    {"node", ColumnKind::kText},
+    {"api", ColumnKind::kText},
+    {"api_version", ColumnKind::kText},
+    {"base_path", ColumnKind::kText},
+    {"resource", ColumnKind::kText},
+    {"method", ColumnKind::kText},
+    {"app_id", ColumnKind::kText},
+    {"app_name", ColumnKind::kText},
+    {"consumer_key", ColumnKind::kText},
+    {"user_name", ColumnKind::kText},
+    {"key_type", ColumnKind::kText},
+    {"client_ip", ColumnKind::kText},
+    {"user_agent", ColumnKind::kText},
+    {"status", ColumnKind::kInt},
+    {"error_code", ColumnKind::kInt},
+    {"error_source", ColumnKind::kText},
+    {"error_reason", ColumnKind::kText},
+    {"throttled", ColumnKind::kBool},
+    {"throttle_level", ColumnKind::kText},
+    {"cache_hit", ColumnKind::kBool},
+    {"bytes_in", ColumnKind::kInt},
+    {"bytes_out", ColumnKind::kInt},
+    {"total_us", ColumnKind::kInt},
+    {"upstream_us", ColumnKind::kInt},
+    {"gateway_us", ColumnKind::kInt},
+    {"endpoint", ColumnKind::kText},
     // Added later (kAddedEventColumns): last, so a created and a migrated table agree.
     {"api_owner", ColumnKind::kText},
 };
@@ -62,14 +82,18 @@ inline std::string schema_ddl(const char* int_type, const char* bool_type) {
   std::string events = "CREATE TABLE IF NOT EXISTS events (file_id TEXT NOT NULL REFERENCES files(file_id)";
   for (const Column& c : kEventColumns) {
     events += std::string(", ") + c.name + " " +
-              (c.kind == ColumnKind::kText ? "TEXT" : c.kind == ColumnKind::kInt ? int_type : bool_type) + " NOT NULL";
+              (c.kind == ColumnKind::kText  ? "TEXT"
+               : c.kind == ColumnKind::kInt ? int_type
+                                            : bool_type) +
+              " NOT NULL";
   }
   events += ");\n";
   return std::string("CREATE TABLE IF NOT EXISTS files (file_id TEXT PRIMARY KEY, node TEXT NOT NULL, events ") +
          int_type + " NOT NULL, received_at TEXT NOT NULL);\n" + events +
          "CREATE INDEX IF NOT EXISTS events_ts_us ON events (ts_us);\n"
          "CREATE TABLE IF NOT EXISTS gaps (file_id TEXT NOT NULL REFERENCES files(file_id), time TEXT NOT NULL, "
-         "ts_us " + int_type + " NOT NULL, node TEXT NOT NULL, lost_file_id TEXT NOT NULL, lost_events " + int_type +
+         "ts_us " +
+         int_type + " NOT NULL, node TEXT NOT NULL, lost_file_id TEXT NOT NULL, lost_events " + int_type +
          " NOT NULL, reason TEXT NOT NULL);\n"
          "CREATE INDEX IF NOT EXISTS gaps_ts_us ON gaps (ts_us);\n";
 }

@@ -17,7 +17,9 @@ class Stmt {
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   sqlite3_stmt* get() const { return s_; }
-  void text(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC); }
+  void text(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
   void integer(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
 
  private:
@@ -38,10 +40,8 @@ std::string col_text(sqlite3_stmt* s, int i) {
 
 void assign_text(sqlite3_stmt* s, int i, std::string& out) {
   const unsigned char* p = sqlite3_column_text(s, i);
-  if (p)
-    out.assign(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s, i)));
-  else
-    out.clear();
+  if (p) out.assign(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s, i)));
+  else out.clear();
 }
 
 // Rolls back unless committed: a thrown statement error leaves nothing half-stored.
@@ -123,7 +123,9 @@ void SqliteStore::migrate() {
   tx.finish();
 }
 
-void SqliteStore::fail(const char* what) { throw StoreUnavailable(std::string("sqlite: ") + what + ": " + sqlite3_errmsg(db_)); }
+void SqliteStore::fail(const char* what) {
+  throw StoreUnavailable(std::string("sqlite: ") + what + ": " + sqlite3_errmsg(db_));
+}
 
 IngestOutcome SqliteStore::ingest(const EventFile& file) {
   // IMMEDIATE takes the write lock now, so two collectors on one file cannot both decide
@@ -131,8 +133,9 @@ IngestOutcome SqliteStore::ingest(const EventFile& file) {
   exec("BEGIN IMMEDIATE");
   Transaction tx(db_);
   {
-    Stmt ins(db_, "INSERT INTO files (file_id, node, events, received_at) VALUES (?1, ?2, ?3, ?4) "
-                  "ON CONFLICT (file_id) DO NOTHING");
+    Stmt ins(db_,
+             "INSERT INTO files (file_id, node, events, received_at) VALUES (?1, ?2, ?3, ?4) "
+             "ON CONFLICT (file_id) DO NOTHING");
     std::string received = format_time(now_us(), true);
     ins.text(1, file.file_id);
     ins.text(2, file.node);
@@ -162,9 +165,9 @@ IngestOutcome SqliteStore::ingest(const EventFile& file) {
       int i = 2;
       ins.text(i++, e.time);
       ins.integer(i++, e.ts_us);
-      for (const std::string* s : {&e.request_id, &e.trace_id, &e.node, &e.api, &e.api_version, &e.base_path,
-                                   &e.resource, &e.method, &e.app_id, &e.app_name, &e.consumer_key, &e.user,
-                                   &e.key_type, &e.client_ip, &e.user_agent})
+      for (const std::string* s :
+           {&e.request_id, &e.trace_id, &e.node, &e.api, &e.api_version, &e.base_path, &e.resource, &e.method,
+            &e.app_id, &e.app_name, &e.consumer_key, &e.user, &e.key_type, &e.client_ip, &e.user_agent})
         ins.text(i++, *s);
       ins.integer(i++, e.status);
       ins.integer(i++, e.error_code);
@@ -181,8 +184,9 @@ IngestOutcome SqliteStore::ingest(const EventFile& file) {
     }
   }
   {
-    Stmt ins(db_, "INSERT INTO gaps (file_id, time, ts_us, node, lost_file_id, lost_events, reason) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    Stmt ins(db_,
+             "INSERT INTO gaps (file_id, time, ts_us, node, lost_file_id, lost_events, reason) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     ins.text(1, file.file_id);
     for (const GapEvent& g : file.gaps) {
       ins.text(2, g.time);
@@ -231,8 +235,9 @@ void SqliteStore::scan_requests(const TimeWindow& window, const std::function<vo
 }
 
 std::vector<GapEvent> SqliteStore::gaps(const TimeWindow& window) {
-  Stmt st(db_, "SELECT time, ts_us, node, lost_file_id, lost_events, reason FROM gaps "
-               "WHERE ts_us >= ?1 AND ts_us < ?2 ORDER BY ts_us, lost_file_id");
+  Stmt st(db_,
+          "SELECT time, ts_us, node, lost_file_id, lost_events, reason FROM gaps "
+          "WHERE ts_us >= ?1 AND ts_us < ?2 ORDER BY ts_us, lost_file_id");
   bind_window(st, window);
   std::vector<GapEvent> out;
   for (;;) {

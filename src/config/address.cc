@@ -22,7 +22,8 @@ Status parse_host_port(std::string_view text, bool allow_port_zero, HostPort& ou
   } else {
     size_t colon = text.rfind(':');
     if (colon == std::string_view::npos) {
-      return Status::error("address '" + std::string(text) + "' has no port; write it as \"host:port\", e.g. \"0.0.0.0:9090\"");
+      return Status::error("address '" + std::string(text) +
+                           "' has no port; write it as \"host:port\", e.g. \"0.0.0.0:9090\"");
     }
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
@@ -31,7 +32,8 @@ Status parse_host_port(std::string_view text, bool allow_port_zero, HostPort& ou
     }
   }
   if (host.empty()) {
-    return Status::error("address '" + std::string(text) + "' has no host; use \"0.0.0.0:PORT\" to listen on every IPv4 interface");
+    return Status::error("address '" + std::string(text) +
+                         "' has no host; use \"0.0.0.0:PORT\" to listen on every IPv4 interface");
   }
   auto p = parse_u64(port);
   if (!p || *p > 65535 || (*p == 0 && !allow_port_zero)) {

@@ -18,14 +18,16 @@ void parse_upload(Diagnostics& d, const Entry& e, const fs::path& project_abs, A
   if (const Entry* f = m.get("url")) {
     if (auto s = read_string(d, *f, "analytics.upload.url")) {
       if (!s->starts_with("http://") && !s->starts_with("https://")) {
-        d.error(f->value, "'analytics.upload.url' must start with http:// or https://, e.g. https://collector.example:9600");
+        d.error(f->value,
+                "'analytics.upload.url' must start with http:// or https://, e.g. https://collector.example:9600");
       } else {
         out.url = *s;
         while (out.url.ends_with('/')) out.url.pop_back();
       }
     }
   } else if (!m.misspelled("url")) {
-    d.error(e.value, "'analytics.upload' needs a 'url', the collector's base URL, e.g. {url: \"https://collector:9600\"}");
+    d.error(e.value,
+            "'analytics.upload' needs a 'url', the collector's base URL, e.g. {url: \"https://collector:9600\"}");
   }
   if (const Entry* f = m.get("token_env")) {
     if (auto v = read_secret_env(d, *f, "the collector token")) out.bearer_token = *v;
@@ -64,7 +66,8 @@ void parse_upload(Diagnostics& d, const Entry& e, const fs::path& project_abs, A
   auto duration = [&](const char* key, std::chrono::milliseconds& v, int64_t min_ms) {
     if (const Entry* f = m.get(key)) {
       if (auto dd = read_duration(d, *f, std::string("analytics.upload.") + key)) {
-        if (dd->count() < min_ms) d.error(f->value, std::string("'") + key + "' must be at least " + std::to_string(min_ms) + "ms");
+        if (dd->count() < min_ms)
+          d.error(f->value, std::string("'") + key + "' must be at least " + std::to_string(min_ms) + "ms");
         else v = *dd;
       }
     }

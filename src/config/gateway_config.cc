@@ -66,7 +66,8 @@ void parse_listeners(Diagnostics& d, const Entry& e, const fs::path& project_abs
       l.name = "listener-" + std::to_string(i);
     }
     for (const Listener& other : out.listeners) {
-      if (other.name == l.name) d.error(m.get("name") ? m.get("name")->value : item, "duplicate listener name '" + l.name + "'");
+      if (other.name == l.name)
+        d.error(m.get("name") ? m.get("name")->value : item, "duplicate listener name '" + l.name + "'");
     }
     const Entry* a = m.get("address");
     if (a == nullptr) {
@@ -81,7 +82,8 @@ void parse_listeners(Diagnostics& d, const Entry& e, const fs::path& project_abs
       }
     }
     if (const Entry* t = m.get("tls")) {
-      MapReader tm(d, t->value, where + ".tls", std::vector<std::string_view>{"cert", "key", "client_ca", "client_auth"});
+      MapReader tm(d, t->value, where + ".tls",
+                   std::vector<std::string_view>{"cert", "key", "client_ca", "client_auth"});
       if (tm.ok()) {
         TlsServerConfig tls;
         const Entry* cert = tm.get("cert");
@@ -115,7 +117,9 @@ void parse_listeners(Diagnostics& d, const Entry& e, const fs::path& project_abs
           else if (v == "required") tls.client_auth = TlsServerConfig::ClientAuth::kRequired;
           else d.error(ca->value, where + ".tls.client_auth must be none, optional or required");
           if (tls.client_auth != TlsServerConfig::ClientAuth::kNone && tls.client_ca_file.empty())
-            d.error(ca->value, where + ".tls.client_auth needs 'client_ca': the CA bundle client certificates are verified against");
+            d.error(ca->value,
+                    where +
+                        ".tls.client_auth needs 'client_ca': the CA bundle client certificates are verified against");
         }
         l.tls = std::move(tls);
       }
@@ -178,8 +182,8 @@ bool valid_cidr(std::string_view s) {
 
 }  // namespace
 
-void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& project_abs,
-                   const fs::path& project_display, GatewayConfig& out, fs::path& apis_display) {
+void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& project_abs, const fs::path& project_display,
+                   GatewayConfig& out, fs::path& apis_display) {
   out.apis_dir = (project_abs / "apis").lexically_normal();
   apis_display = (project_display / "apis").lexically_normal();
   {
@@ -188,13 +192,15 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& proje
   }
   MapReader m(d, root, "postern.yaml",
               std::vector<std::string_view>{"listeners", "admin", "workers", "apis", "limits", "access_log",
-                                            "upstream_tls", "forwarding", "security", "throttling", "analytics", "node_id"});
+                                            "upstream_tls", "forwarding", "security", "throttling", "analytics",
+                                            "node_id"});
   if (!m.ok()) return;
 
   if (const Entry* e = m.get("listeners")) {
     parse_listeners(d, *e, project_abs, out);
   } else if (!m.misspelled("listeners")) {
-    d.error(root, "postern.yaml has no 'listeners'; add e.g.\n  listeners:\n    - {name: http, address: \"0.0.0.0:9090\"}");
+    d.error(root,
+            "postern.yaml has no 'listeners'; add e.g.\n  listeners:\n    - {name: http, address: \"0.0.0.0:9090\"}");
   }
 
   if (const Entry* e = m.get("admin")) {

@@ -17,15 +17,12 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const std::filesystem
                    std::filesystem::path& apis_display);
 
 // Parses postern.yaml's `security:` section.
-void parse_security(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs,
-                    SecurityConfig& out);
+void parse_security(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs, SecurityConfig& out);
 
 // Parses postern.yaml's `throttling:` section (tiers override the built-in ones).
-void parse_throttling(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs,
-                      ThrottlingConfig& out);
+void parse_throttling(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs, ThrottlingConfig& out);
 // Parses postern.yaml's `analytics:` section.
-void parse_analytics(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs,
-                     AnalyticsConfig& out);
+void parse_analytics(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs, AnalyticsConfig& out);
 // The WSO2 default policies (policies.yaml of Microgateway 3.2) plus Unlimited.
 void add_builtin_tiers(ThrottlingConfig& out);
 // A "host:port" value resolved now; reports and returns nullopt when it is not one.
@@ -42,7 +39,7 @@ struct PendingRoute {
   std::shared_ptr<const RouteSecurity> security;
   std::string source;  // file:line:col
   YAML::Mark mark;
-  std::string tier;     // x-*-throttling-tier of the operation or path item ("" = none)
+  std::string tier;  // x-*-throttling-tier of the operation or path item ("" = none)
   YAML::Mark tier_mark;
 };
 

@@ -69,9 +69,9 @@ LoadResult load_project(const fs::path& project_dir) {
   std::error_code ec;
   if (!fs::is_directory(display, ec)) {
     Diagnostics d(diags, display.string());
-    d.error(fs::exists(display, ec) ? "not a directory; give the project folder that holds postern.yaml"
-                                    : "project directory not found; create one with 'postern init " +
-                                          display.string() + "'");
+    d.error(fs::exists(display, ec)
+                ? "not a directory; give the project folder that holds postern.yaml"
+                : "project directory not found; create one with 'postern init " + display.string() + "'");
     return result;
   }
   const fs::path abs = fs::absolute(display).lexically_normal();
@@ -91,7 +91,8 @@ LoadResult load_project(const fs::path& project_dir) {
 
   std::vector<fs::path> files;
   if (!fs::is_directory(snap->gateway.apis_dir, ec)) {
-    gd.error("the apis folder '" + apis_display.string() + "' does not exist; create it and put OpenAPI documents "
+    gd.error("the apis folder '" + apis_display.string() +
+             "' does not exist; create it and put OpenAPI documents "
              "(*.yaml, *.yml, *.json) in it, or point 'apis:' at the right folder");
   } else {
     for (const auto& entry : fs::directory_iterator(snap->gateway.apis_dir, ec)) {
@@ -146,7 +147,8 @@ LoadResult load_project(const fs::path& project_dir) {
     std::string known;
     for (auto n : names) known += (known.empty() ? "" : ", ") + std::string(n);
     Diagnostics fd(diags, display);
-    fd.error(mark, "throttling tier '" + name + "' does not exist" + detail::did_you_mean(detail::suggest(name, names)) +
+    fd.error(mark, "throttling tier '" + name + "' does not exist" +
+                       detail::did_you_mean(detail::suggest(name, names)) +
                        "; declare it under throttling.tiers.resource in postern.yaml (known: " + known + ")");
     return nullptr;
   };

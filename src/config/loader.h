@@ -11,11 +11,11 @@
 namespace postern::config {
 
 struct Diagnostic {
-  std::string file;  // path as given by the user (relative to the cwd when it was)
-  int line = 0;      // 1-based; 0 when unknown
-  int column = 0;    // 1-based; 0 when unknown
-  std::string message;  // what is wrong and how to fix it
-  bool warning = false;  // true: the project loads, but something in it is not applied
+  std::string file;            // path as given by the user (relative to the cwd when it was)
+  int line = 0;                // 1-based; 0 when unknown
+  int column = 0;              // 1-based; 0 when unknown
+  std::string message;         // what is wrong and how to fix it
+  bool warning = false;        // true: the project loads, but something in it is not applied
   std::string format() const;  // "file:line:col: message", "file:line:col: warning: message"
 };
 

@@ -87,13 +87,13 @@ Extensions collect_extensions(Diagnostics& d, const MapReader& m, Level level, s
       continue;
     }
     if ((known->levels & level) == 0) {
-      d.error(e.key, "'" + e.name + "' is not allowed " + std::string(where) + "; put it at " +
-                         level_names(known->levels));
+      d.error(e.key,
+              "'" + e.name + "' is not allowed " + std::string(where) + "; put it at " + level_names(known->levels));
       continue;
     }
     if (auto it = out.find(name); it != out.end()) {
-      d.error(e.key, "'" + e.name + "' and '" + it->second.written + "' (at " + d.location(it->second.entry.key.Mark()) +
-                         ") are the same extension; keep only one of them");
+      d.error(e.key, "'" + e.name + "' and '" + it->second.written + "' (at " +
+                         d.location(it->second.entry.key.Mark()) + ") are the same extension; keep only one of them");
       continue;
     }
     out.emplace(name, Ext{e, e.name});
@@ -113,11 +113,13 @@ struct Unenforced {
   std::string_view consequence;  // follows "'x-wso2-NAME' is not enforced by Postern yet; "
 };
 constexpr Unenforced kUnenforced[] = {
-    {"cors", "CORS preflights are forwarded to the backend unchanged and no Access-Control-* header is added, so "
-             "the backend must answer CORS itself (a preflight reaches it only through an options operation, with "
-             "x-wso2-disable-security: true since browsers send no credentials); remove the extension once it does"},
-    {"response-cache", "no response is cached and every request reaches the backend; remove the extension, or put "
-                       "a cache in front of the gateway"},
+    {"cors",
+     "CORS preflights are forwarded to the backend unchanged and no Access-Control-* header is added, so "
+     "the backend must answer CORS itself (a preflight reaches it only through an options operation, with "
+     "x-wso2-disable-security: true since browsers send no credentials); remove the extension once it does"},
+    {"response-cache",
+     "no response is cached and every request reaches the backend; remove the extension, or put "
+     "a cache in front of the gateway"},
 };
 
 // A value from the document quoted in a message: at most 60 characters.
@@ -142,9 +144,10 @@ void check_unenforced(Diagnostics& d, const Extensions& x) {
     if (e == nullptr) continue;
     const YAML::Node& v = e->entry.value;
     if (v.IsMap()) {
-      d.error(e->entry.key, "'" + e->written + "' names an interceptor service, which Postern cannot call yet; "
-                            "remove the extension and move its logic into the backend (support for HTTP "
-                            "interceptor services is future work)");
+      d.error(e->entry.key, "'" + e->written +
+                                "' names an interceptor service, which Postern cannot call yet; "
+                                "remove the extension and move its logic into the backend (support for HTTP "
+                                "interceptor services is future work)");
     } else {
       d.error(e->entry.key, "'" + e->written + "' names a WSO2 Microgateway 3.x interceptor" + quoted_value(v) +
                                 ", a Ballerina function or Java class that Postern cannot run; remove the "
@@ -202,9 +205,10 @@ std::shared_ptr<const EndpointGroup> parse_group(Diagnostics& d, const YAML::Nod
     }
   }
   if (const Entry* s = m.get("securityConfig")) {
-    d.warn(s->key, "'securityConfig' (backend Basic authentication) is not enforced by Postern yet; requests reach "
-                   "the backend without these credentials, so the backend must accept the gateway's calls without "
-                   "them (security.backend_jwt can tell it who the caller is); remove it once it does");
+    d.warn(s->key,
+           "'securityConfig' (backend Basic authentication) is not enforced by Postern yet; requests reach "
+           "the backend without these credentials, so the backend must accept the gateway's calls without "
+           "them (security.backend_jwt can tell it who the caller is); remove it once it does");
   }
   if (const Entry* a = m.get("advanceEndpointConfig")) {
     MapReader am(d, a->value, "advanceEndpointConfig",
@@ -213,16 +217,19 @@ std::shared_ptr<const EndpointGroup> parse_group(Diagnostics& d, const YAML::Nod
       if (auto ms = read_uint(d, *t, "timeoutInMillis", 1, 86'400'000)) g->timeout = Millis(int64_t(*ms));
     }
     if (const Entry* r = am.get("retryConfig")) {
-      d.warn(r->key, "'retryConfig' is not enforced by Postern yet; a failed backend call is not retried (a "
-                     "failover endpoint still moves to its next URL when connecting fails); remove it");
+      d.warn(r->key,
+             "'retryConfig' is not enforced by Postern yet; a failed backend call is not retried (a "
+             "failover endpoint still moves to its next URL when connecting fails); remove it");
     }
     if (const Entry* c = am.get("circuitBreaker")) {
-      d.warn(c->key, "'circuitBreaker' is not enforced by Postern yet; a failing backend keeps receiving "
-                     "requests (no circuit ever opens); remove it");
+      d.warn(c->key,
+             "'circuitBreaker' is not enforced by Postern yet; a failing backend keeps receiving "
+             "requests (no circuit ever opens); remove it");
     }
     if (const Entry* p = am.get("poolConfig")) {
-      d.warn(p->key, "'poolConfig' is not enforced by Postern yet; backend connections are pooled per worker as "
-                     "limits.max_idle_upstream_per_endpoint in postern.yaml says; set that and remove it");
+      d.warn(p->key,
+             "'poolConfig' is not enforced by Postern yet; backend connections are pooled per worker as "
+             "limits.max_idle_upstream_per_endpoint in postern.yaml says; set that and remove it");
     }
   }
   if (d.count() != before) return nullptr;
@@ -238,9 +245,9 @@ void parse_endpoint_list(Diagnostics& d, const Ext& ext, EndpointRegistry& reg) 
   reg.list_key = ext.written;
   const YAML::Node& v = ext.entry.value;
   if (!v.IsSequence()) {
-    d.error(v.IsNull() ? ext.entry.key : v,
-            "'" + ext.written + "' must be a list of named endpoints, e.g.\n  " + ext.written +
-                ":\n    - myBackend:\n        urls: [\"http://backend:8080\"]");
+    d.error(v.IsNull() ? ext.entry.key : v, "'" + ext.written + "' must be a list of named endpoints, e.g.\n  " +
+                                                ext.written +
+                                                ":\n    - myBackend:\n        urls: [\"http://backend:8080\"]");
     return;
   }
   for (const auto& item : v) {
@@ -271,8 +278,10 @@ Declared read_endpoints(Diagnostics& d, const Ext* ext, const EndpointRegistry& 
       if (ref.starts_with(prefix)) name = ref.substr(prefix.size());
     }
     if (name.empty()) {
-      d.error(v, "'" + ext->written + "' must be an endpoint object {urls: [...]} or a reference like "
-                 "\"#/x-wso2-endpoints/NAME\"; got '" + std::string(ref) + "'");
+      d.error(v, "'" + ext->written +
+                     "' must be an endpoint object {urls: [...]} or a reference like "
+                     "\"#/x-wso2-endpoints/NAME\"; got '" +
+                     std::string(ref) + "'");
       return out;
     }
     auto it = reg.named.find(name);
@@ -333,7 +342,6 @@ std::string upper(std::string_view s) {
   return u;
 }
 
-
 // --- security -------------------------------------------------------------------------
 
 struct SecurityScheme {
@@ -365,7 +373,8 @@ SchemeMap parse_security_schemes(Diagnostics& d, const MapReader& root) {
     std::string name = it->first.Scalar();
     YAML::Node def = it->second;  // a copy: the iterator yields a temporary
     if (!def.IsMap() || scalar_at(def, "type").empty()) {
-      d.error(it->first, "security scheme '" + name + "' needs a 'type' (oauth2, openIdConnect, apiKey, http, mutualTLS)");
+      d.error(it->first,
+              "security scheme '" + name + "' needs a 'type' (oauth2, openIdConnect, apiKey, http, mutualTLS)");
       continue;
     }
     std::string type = scalar_at(def, "type");
@@ -443,9 +452,7 @@ bool apply_requirements(Diagnostics& d, const YAML::Node& req, const SchemeMap& 
           }
           break;
         }
-        case SecurityScheme::Kind::kApiKey:
-          sec.api_keys.push_back({sc->second.in_query, sc->second.name});
-          break;
+        case SecurityScheme::Kind::kApiKey: sec.api_keys.push_back({sc->second.in_query, sc->second.name}); break;
         case SecurityScheme::Kind::kBasic: sec.basic = true; break;
         case SecurityScheme::Kind::kMutualTls: break;  // x-wso2-mutual-ssl decides
       }
@@ -514,7 +521,8 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
               parse_u64(std::string_view(s).substr(4)).has_value();
     if (!ok) {
       d.error(v->value.IsNull() ? v->key : v->value,
-              "'openapi' must be a 3.0.x or 3.1.x version string such as \"3.0.3\" (quote it in YAML); got '" + s + "'");
+              "'openapi' must be a 3.0.x or 3.1.x version string such as \"3.0.3\" (quote it in YAML); got '" + s +
+                  "'");
     }
   } else if (const Entry* sw = m.get("swagger")) {
     d.error(sw->key, "Swagger 2.0 documents are not supported; convert it to OpenAPI 3 (e.g. with swagger2openapi)");
@@ -582,7 +590,8 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
     }
   } else if (!api->name.empty()) {
     std::string s = slug(api->name);
-    if (s.empty()) d.error(root, "cannot derive a base path from info.title; set x-wso2-basePath, e.g. /myapi/{version}");
+    if (s.empty())
+      d.error(root, "cannot derive a base path from info.title; set x-wso2-basePath, e.g. /myapi/{version}");
     else api->base_path = "/" + s;
   }
 
@@ -624,7 +633,8 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
   std::string mutual_ssl;
   if (const Ext* e = find(ext, "mutual-ssl")) {
     if (auto v = read_string(d, e->entry, e->written)) {
-      if (*v != "mandatory" && *v != "optional") d.error(e->entry.value, "'" + e->written + "' must be \"mandatory\" or \"optional\"");
+      if (*v != "mandatory" && *v != "optional")
+        d.error(e->entry.value, "'" + e->written + "' must be \"mandatory\" or \"optional\"");
       else mutual_ssl = *v;
     }
   }
@@ -674,7 +684,8 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
                      std::end(kPathItemFields)) {
             std::vector<std::string_view> all(std::begin(kMethods), std::end(kMethods));
             all.insert(all.end(), std::begin(kPathItemFields), std::end(kPathItemFields));
-            d.error(op.key, "unknown key '" + op.name + "' in path '" + p.name + "'" + did_you_mean(suggest(op.name, all)));
+            d.error(op.key,
+                    "unknown key '" + op.name + "' in path '" + p.name + "'" + did_you_mean(suggest(op.name, all)));
           }
           continue;
         }
@@ -692,9 +703,10 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
         const Declared& prod = pick(op_prod, path_prod, api_prod);
         const Declared& sbx = pick(op_sbx, path_sbx, api_sbx);
         if (!prod.declared) {
-          d.error(op.key, method + " " + p.name + " has no production endpoints; add x-wso2-production-endpoints "
-                          "(or x-postern-production-endpoints) to the operation or to the document root, e.g. "
-                          "{urls: [\"http://backend:8080\"]}");
+          d.error(op.key, method + " " + p.name +
+                              " has no production endpoints; add x-wso2-production-endpoints "
+                              "(or x-postern-production-endpoints) to the operation or to the document root, e.g. "
+                              "{urls: [\"http://backend:8080\"]}");
           continue;
         }
         if (!prod.group || (sbx.declared && !sbx.group)) continue;  // already reported

@@ -29,12 +29,12 @@ std::vector<std::string> read_string_list(Diagnostics& d, const Entry& e, std::s
   return out;
 }
 
-void parse_issuer(Diagnostics& d, const YAML::Node& node, const fs::path& project_abs, size_t index,
-                  JwtIssuer& out) {
+void parse_issuer(Diagnostics& d, const YAML::Node& node, const fs::path& project_abs, size_t index, JwtIssuer& out) {
   MapReader m(d, node, "security.issuers[" + std::to_string(index) + "]",
               std::vector<std::string_view>{"name", "issuer", "audiences", "algorithms", "certificate", "jwks_file",
-                                            "jwks_url", "jwks_refresh", "jwks_min_refetch", "hmac_secret_env", "hmac_secret_file", "leeway",
-                                            "validate_subscription", "consumer_key_claim", "claims"});
+                                            "jwks_url", "jwks_refresh", "jwks_min_refetch", "hmac_secret_env",
+                                            "hmac_secret_file", "leeway", "validate_subscription", "consumer_key_claim",
+                                            "claims"});
   if (!m.ok()) return;
   out.source = d.location(node.Mark());
   out.name = "issuer-" + std::to_string(index);
@@ -119,8 +119,9 @@ void parse_issuer(Diagnostics& d, const YAML::Node& node, const fs::path& projec
     if (auto v = read_secret_file(d, *e, project_abs, "the HMAC secret")) out.hmac_secret = *v;
   }
   if (key_sources != 1) {
-    d.error(node, "issuer '" + out.name + "' needs exactly one key source: 'certificate' (PEM), 'jwks_file', "
-                  "'jwks_url', 'hmac_secret_env' or 'hmac_secret_file'");
+    d.error(node, "issuer '" + out.name +
+                      "' needs exactly one key source: 'certificate' (PEM), 'jwks_file', "
+                      "'jwks_url', 'hmac_secret_env' or 'hmac_secret_file'");
   }
   if (const Entry* e = m.get("leeway")) {
     if (auto v = read_duration(d, *e, "leeway")) out.leeway = *v;
@@ -150,7 +151,8 @@ void parse_users(Diagnostics& d, const Entry& e, SecurityConfig& out) {
     return;
   }
   for (const auto& item : e.value) {
-    MapReader m(d, item, "a security.users entry", std::vector<std::string_view>{"username", "password_hash", "scopes"});
+    MapReader m(d, item, "a security.users entry",
+                std::vector<std::string_view>{"username", "password_hash", "scopes"});
     if (!m.ok()) continue;
     BasicUser u;
     u.source = d.location(item.Mark());
@@ -164,8 +166,9 @@ void parse_users(Diagnostics& d, const Entry& e, SecurityConfig& out) {
     if (const Entry* f = m.get("password_hash")) {
       if (auto s = read_string(d, *f, "password_hash")) {
         if (!s->starts_with("$scrypt$")) {
-          d.error(f->value, "'password_hash' must be a hash made by `postern hash-password` ($scrypt$...); "
-                            "passwords are never stored in clear");
+          d.error(f->value,
+                  "'password_hash' must be a hash made by `postern hash-password` ($scrypt$...); "
+                  "passwords are never stored in clear");
           continue;
         }
         u.password_hash = *s;
@@ -206,8 +209,9 @@ void parse_api_keys(Diagnostics& d, const Entry& e, SecurityConfig& out) {
         std::string hex = *s;
         for (char& c : hex) c = ascii_lower(c);
         if (!is_lower_hex(hex, 64)) {
-          d.error(f->value, "'sha256' must be the 64 hex digits of SHA-256(key), e.g. from "
-                            "`printf %s \"$KEY\" | sha256sum`; keys are never stored in clear");
+          d.error(f->value,
+                  "'sha256' must be the 64 hex digits of SHA-256(key), e.g. from "
+                  "`printf %s \"$KEY\" | sha256sum`; keys are never stored in clear");
           continue;
         }
         k.sha256_hex = hex;
@@ -225,7 +229,8 @@ void parse_api_keys(Diagnostics& d, const Entry& e, SecurityConfig& out) {
       if (auto s = read_string(d, *f, "tier")) k.tier = *s;
     }
     for (const auto& other : out.api_keys) {
-      if (other.sha256_hex == k.sha256_hex) d.error(item, "API key '" + k.name + "' has the same key as '" + other.name + "'");
+      if (other.sha256_hex == k.sha256_hex)
+        d.error(item, "API key '" + k.name + "' has the same key as '" + other.name + "'");
     }
     out.api_keys.push_back(std::move(k));
   }
@@ -268,7 +273,8 @@ void parse_key_manager(Diagnostics& d, const Entry& e, const fs::path& project_a
   out.source = d.location(e.value.Mark());
   if (const Entry* f = m.get("introspection_url")) {
     if (auto s = read_string(d, *f, "introspection_url")) {
-      if (!s->starts_with("http://") && !s->starts_with("https://")) d.error(f->value, "'introspection_url' must be an http:// or https:// URL");
+      if (!s->starts_with("http://") && !s->starts_with("https://"))
+        d.error(f->value, "'introspection_url' must be an http:// or https:// URL");
       else out.introspection_url = *s;
     }
   } else {
@@ -299,7 +305,8 @@ void parse_key_manager(Diagnostics& d, const Entry& e, const fs::path& project_a
 
 void parse_security(Diagnostics& d, const Entry& e, const fs::path& project_abs, SecurityConfig& out) {
   MapReader m(d, e.value, "security",
-              std::vector<std::string_view>{"issuers", "users", "api_keys", "backend_jwt", "key_manager", "client_certificate_header", "auth_header", "remove_credential_header",
+              std::vector<std::string_view>{"issuers", "users", "api_keys", "backend_jwt", "key_manager",
+                                            "client_certificate_header", "auth_header", "remove_credential_header",
                                             "token_cache_entries", "revoked_jtis"});
   if (!m.ok()) return;
   if (const Entry* f = m.get("users")) parse_users(d, *f, out);
@@ -317,8 +324,10 @@ void parse_security(Diagnostics& d, const Entry& e, const fs::path& project_abs,
       }
       if (const Entry* c = cm.get("ca_file")) {
         if (auto s = read_string(d, *c, "client_certificate_header.ca_file")) {
-          out.client_cert_header.ca_file = fs::path(*s).is_absolute() ? fs::path(*s) : (project_abs / *s).lexically_normal();
-          if (!fs::is_regular_file(out.client_cert_header.ca_file)) d.error(c->value, "CA file '" + *s + "' does not exist");
+          out.client_cert_header.ca_file = fs::path(*s).is_absolute() ? fs::path(*s)
+                                                                      : (project_abs / *s).lexically_normal();
+          if (!fs::is_regular_file(out.client_cert_header.ca_file))
+            d.error(c->value, "CA file '" + *s + "' does not exist");
         }
       }
       if (out.client_cert_header.header.empty() || out.client_cert_header.ca_file.empty())

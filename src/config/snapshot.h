@@ -48,12 +48,12 @@ struct Listener {
 
 // One backend URL of an endpoint group, e.g. "https://orders-a:8443/v2".
 struct Endpoint {
-  std::string url;        // as written
-  bool tls = false;       // https://
-  std::string host;       // "orders-a" (for Host rewriting and TLS SNI/verification)
-  uint16_t port = 0;      // explicit or 80/443
-  std::string host_header;  // "orders-a:8443", or "orders-a" for default ports
-  std::string base_path;  // "/v2", or "" ; never ends with '/'
+  std::string url;                       // as written
+  bool tls = false;                      // https://
+  std::string host;                      // "orders-a" (for Host rewriting and TLS SNI/verification)
+  uint16_t port = 0;                     // explicit or 80/443
+  std::string host_header;               // "orders-a:8443", or "orders-a" for default ports
+  std::string base_path;                 // "/v2", or "" ; never ends with '/'
   std::vector<SocketAddress> addresses;  // resolved at load time
 };
 
@@ -80,10 +80,10 @@ struct RouteSecurity {
   bool basic = false;     // HTTP Basic (declared; see docs/security.md for what is enforced)
   struct ApiKey {
     bool in_query = false;
-    std::string name;     // header (lower-case) or query parameter name
+    std::string name;  // header (lower-case) or query parameter name
   };
   std::vector<ApiKey> api_keys;
-  std::vector<std::string> scopes;  // any one of them suffices (WSO2); empty = none required
+  std::vector<std::string> scopes;            // any one of them suffices (WSO2); empty = none required
   std::string auth_header = "authorization";  // lower-case; x-*-auth-header overrides
   // x-*-mutual-ssl: a verified client certificate is "mandatory" or "optional" ("" = not
   // used). With mandatory and application-security `optional: true`, the certificate
@@ -95,12 +95,12 @@ struct RouteSecurity {
 
 // One (method, path template) of one API.
 struct Route {
-  uint32_t id = 0;            // index into Snapshot::routes
-  const Api* api = nullptr;   // owning API (points into Snapshot::apis)
+  uint32_t id = 0;           // index into Snapshot::routes
+  const Api* api = nullptr;  // owning API (points into Snapshot::apis)
   router::Method method = router::Method::kGet;
-  std::string method_text;    // "GET"
-  std::string resource_path;  // template as in the OpenAPI doc: "/pets/{id}"
-  std::string full_template;  // base path + resource path: "/petstore/1.0.0/pets/{id}"
+  std::string method_text;                          // "GET"
+  std::string resource_path;                        // template as in the OpenAPI doc: "/pets/{id}"
+  std::string full_template;                        // base path + resource path: "/petstore/1.0.0/pets/{id}"
   std::shared_ptr<const EndpointGroup> production;  // resource level wins over API level
   std::shared_ptr<const EndpointGroup> sandbox;     // may be null
   std::shared_ptr<const RouteSecurity> security;    // never null
@@ -126,16 +126,16 @@ struct Api {
 };
 
 struct Limits {
-  size_t max_header_bytes = 8 * 1024;   // request line + headers
+  size_t max_header_bytes = 8 * 1024;  // request line + headers
   size_t max_uri_bytes = 4 * 1024;
-  uint64_t max_body_bytes = 0;          // 0 = unlimited (bodies are streamed)
-  Millis header_timeout{10'000};        // whole request head must arrive (slowloris)
-  Millis idle_timeout{60'000};          // keep-alive connection without a request
-  Millis body_timeout{60'000};          // between two reads of a request body
+  uint64_t max_body_bytes = 0;    // 0 = unlimited (bodies are streamed)
+  Millis header_timeout{10'000};  // whole request head must arrive (slowloris)
+  Millis idle_timeout{60'000};    // keep-alive connection without a request
+  Millis body_timeout{60'000};    // between two reads of a request body
   Millis upstream_connect_timeout{5'000};
-  Millis upstream_response_timeout{60'000};  // until the response head; per endpoint override
-  Millis upstream_idle_timeout{30'000};      // pooled upstream connection unused
-  Millis drain_timeout{30'000};              // SIGTERM: in-flight requests get this long
+  Millis upstream_response_timeout{60'000};    // until the response head; per endpoint override
+  Millis upstream_idle_timeout{30'000};        // pooled upstream connection unused
+  Millis drain_timeout{30'000};                // SIGTERM: in-flight requests get this long
   size_t max_idle_upstream_per_endpoint = 64;  // per worker
 };
 
@@ -176,7 +176,7 @@ struct JwtIssuer {
   // `sub`, and `scope` (space-separated) merged with `scp` (array).
   std::string subject_claim;
   std::string scopes_claim;
-  std::string source;                   // "postern.yaml:LINE:COL" of the entry
+  std::string source;  // "postern.yaml:LINE:COL" of the entry
 };
 
 // An HTTP Basic user (WSO2 `b7a.users`). The password is stored only as a slow salted
@@ -191,12 +191,12 @@ struct BasicUser {
 // A static API key, stored only as the SHA-256 of the key (hex). API keys are long random
 // strings, so an unsalted fast hash is enough to keep them out of the config in clear.
 struct StaticApiKey {
-  std::string name;              // identifies the caller (subject) in logs and analytics
-  std::string sha256_hex;        // lower-case hex of SHA-256(key)
+  std::string name;        // identifies the caller (subject) in logs and analytics
+  std::string sha256_hex;  // lower-case hex of SHA-256(key)
   std::vector<std::string> scopes;
-  std::vector<std::string> apis; // "Name:version" (version may be *); empty = every API
-  std::string application;       // application name (throttling, analytics)
-  std::string tier;              // subscription tier handed to throttling
+  std::vector<std::string> apis;  // "Name:version" (version may be *); empty = every API
+  std::string application;        // application name (throttling, analytics)
+  std::string tier;               // subscription tier handed to throttling
   std::string source;
 };
 
@@ -204,20 +204,20 @@ struct StaticApiKey {
 struct BackendJwt {
   bool enabled = false;
   std::string header = "X-JWT-Assertion";
-  std::filesystem::path key_file;   // PEM private key (RSA, EC or Ed25519)
+  std::filesystem::path key_file;  // PEM private key (RSA, EC or Ed25519)
   std::string issuer = "postern";
-  Millis lifetime{900'000};         // never beyond the caller's own token
+  Millis lifetime{900'000};  // never beyond the caller's own token
   std::string source;
 };
 
 // An OAuth2 key manager for opaque tokens (RFC 7662 introspection; WSO2 `[keyManager]`).
 struct KeyManager {
   bool enabled = false;
-  std::string introspection_url;   // http(s)://…/oauth2/introspect
-  std::string client_id;           // the gateway's client credentials (HTTP Basic)
-  std::string client_secret;       // from an env var or a file, never inline
-  Millis timeout{2'000};           // per introspection call; past it the caller gets 503
-  Millis cache_inactive{30'000};   // how long an "active: false" answer is remembered
+  std::string introspection_url;     // http(s)://…/oauth2/introspect
+  std::string client_id;             // the gateway's client credentials (HTTP Basic)
+  std::string client_secret;         // from an env var or a file, never inline
+  Millis timeout{2'000};             // per introspection call; past it the caller gets 503
+  Millis cache_inactive{30'000};     // how long an "active: false" answer is remembered
   Millis cache_active_max{900'000};  // an active token is cached until exp, at most this
   bool validate_subscription = false;
   std::string source;
@@ -227,7 +227,7 @@ struct KeyManager {
 // encoded PEM, WSO2's certificateHeaderName). Trusted only from forwarding.trusted_proxies
 // and verified against ca_file like a handshake certificate.
 struct ClientCertHeader {
-  std::string header;              // e.g. "x-wso2-client-certificate" (lower-case); "" = off
+  std::string header;  // e.g. "x-wso2-client-certificate" (lower-case); "" = off
   std::filesystem::path ca_file;
 };
 
@@ -249,19 +249,19 @@ struct SecurityConfig {
 // node agrees on when one starts (docs/throttling.md says why).
 struct ThrottleTier {
   std::string name;
-  bool unlimited = false;   // WSO2 "Unlimited": never checked
-  uint64_t requests = 0;    // per window; 0 = no request quota
-  uint64_t bytes = 0;       // per window (bandwidth tier); 0 = no byte quota
-  int64_t unit_ms = 60'000; // window length
-  uint64_t burst = 0;       // at most this many requests per second as well (WSO2 burst control); 0 = off
+  bool unlimited = false;    // WSO2 "Unlimited": never checked
+  uint64_t requests = 0;     // per window; 0 = no request quota
+  uint64_t bytes = 0;        // per window (bandwidth tier); 0 = no byte quota
+  int64_t unit_ms = 60'000;  // window length
+  uint64_t burst = 0;        // at most this many requests per second as well (WSO2 burst control); 0 = off
   // Per-consumer keys: the level's usual key gets this value appended, so every client IP,
   // header value or claim value has a quota of its own.
   enum class KeyBy : uint8_t { kDefault, kClientIp, kHeader, kClaim };
   KeyBy key_by = KeyBy::kDefault;
-  std::string key_name;     // header name (lower-case) or claim name
-  bool fail_closed = false; // distributed mode with Redis unreachable: 503 instead of local-only limits
+  std::string key_name;      // header name (lower-case) or claim name
+  bool fail_closed = false;  // distributed mode with Redis unreachable: 503 instead of local-only limits
   bool builtin = false;
-  std::string source;       // "postern.yaml:L:C", or "built in"
+  std::string source;  // "postern.yaml:L:C", or "built in"
 };
 using TierMap = std::map<std::string, ThrottleTier, std::less<>>;
 
@@ -274,67 +274,67 @@ struct BlockCondition {
 };
 
 struct RedisConfig {
-  SocketAddress address;           // resolved at load
-  std::string address_text;        // as written
-  std::string password;            // from an env var or a file, never inline
+  SocketAddress address;     // resolved at load
+  std::string address_text;  // as written
+  std::string password;      // from an env var or a file, never inline
   unsigned database = 0;
   std::string key_prefix = "postern";
-  Millis sync_interval{100};       // push local counts at least this often
-  uint64_t batch = 100;            // most requests one node admits per key between syncs
-  Millis timeout{500};             // connect/command timeout; past it Redis counts as down
+  Millis sync_interval{100};  // push local counts at least this often
+  uint64_t batch = 100;       // most requests one node admits per key between syncs
+  Millis timeout{500};        // connect/command timeout; past it Redis counts as down
 };
 
 struct ThrottlingConfig {
-  TierMap resource;      // API- and resource-level tiers (WSO2 resourcePolicies)
-  TierMap application;   // application tiers (the token's application.tier)
-  TierMap subscription;  // subscription tiers (subscribedAPIs[].subscriptionTier)
+  TierMap resource;                                      // API- and resource-level tiers (WSO2 resourcePolicies)
+  TierMap application;                                   // application tiers (the token's application.tier)
+  TierMap subscription;                                  // subscription tiers (subscribedAPIs[].subscriptionTier)
   std::string unauthenticated_tier = "Unauthenticated";  // open resources, keyed by client IP
-  std::string default_subscription_tier;  // tokens without a tier; "" = not limited at that level
-  bool distributed = false;               // mode: redis
+  std::string default_subscription_tier;                 // tokens without a tier; "" = not limited at that level
+  bool distributed = false;                              // mode: redis
   RedisConfig redis;
-  uint64_t memory_bytes = 64ull << 20;    // bound on the counters' memory
-  bool rate_limit_headers = true;         // RateLimit-* on limited responses
+  uint64_t memory_bytes = 64ull << 20;  // bound on the counters' memory
+  bool rate_limit_headers = true;       // RateLimit-* on limited responses
   std::vector<BlockCondition> blocks;
-  std::string source;                     // of the `throttling:` section ("" when absent)
+  std::string source;  // of the `throttling:` section ("" when absent)
 };
 
 // postern.yaml `analytics:` — one event per request to local files, optionally uploaded to
 // a collector (docs/analytics.md). Read at start; a reload that changes it is logged and
 // takes effect at the next start.
 struct AnalyticsUpload {
-  std::string url;                 // collector base URL (http:// or https://); "" = no upload
-  std::string bearer_token;        // Authorization: Bearer … (from an env var or file)
-  std::string basic_user;          // … or Authorization: Basic user:password
+  std::string url;           // collector base URL (http:// or https://); "" = no upload
+  std::string bearer_token;  // Authorization: Bearer … (from an env var or file)
+  std::string basic_user;    // … or Authorization: Basic user:password
   std::string basic_password;
-  std::filesystem::path ca_file;   // empty = system CA store
-  std::chrono::milliseconds interval{10'000};   // how often to look for files when idle
-  std::chrono::milliseconds retry_min{1'000};   // backoff after a failed upload …
-  std::chrono::milliseconds retry_max{300'000}; // … doubling up to this
-  std::chrono::milliseconds timeout{60'000};    // one upload
+  std::filesystem::path ca_file;                 // empty = system CA store
+  std::chrono::milliseconds interval{10'000};    // how often to look for files when idle
+  std::chrono::milliseconds retry_min{1'000};    // backoff after a failed upload …
+  std::chrono::milliseconds retry_max{300'000};  // … doubling up to this
+  std::chrono::milliseconds timeout{60'000};     // one upload
 };
 
 struct AnalyticsConfig {
   bool enabled = false;
-  std::filesystem::path dir;                   // absolute
+  std::filesystem::path dir;  // absolute
   // 0 = every event is written before its response completes (kill -9 loses none);
   // otherwise events wait in memory at most this long.
   std::chrono::milliseconds flush_interval{1'000};
   uint64_t rotate_bytes = 64ull << 20;
   std::chrono::milliseconds rotate_age{300'000};
   bool gzip = true;
-  uint64_t max_disk_bytes = 1ull << 30;        // active + closed + outbox files
-  uint64_t max_buffer_bytes = 64ull << 20;     // per worker, interval mode only
+  uint64_t max_disk_bytes = 1ull << 30;     // active + closed + outbox files
+  uint64_t max_buffer_bytes = 64ull << 20;  // per worker, interval mode only
   AnalyticsUpload upload;
-  std::string source;                          // of the `analytics:` section ("" when absent)
+  std::string source;  // of the `analytics:` section ("" when absent)
 };
 
 struct GatewayConfig {
   std::vector<Listener> listeners;
   std::optional<SocketAddress> admin;  // no admin listener when absent
   std::string admin_address_text;
-  std::string admin_token;             // bearer token for admin calls (from an env var or file)
-  unsigned workers = 0;                // 0 = one per core ("auto")
-  std::filesystem::path apis_dir;      // absolute
+  std::string admin_token;         // bearer token for admin calls (from an env var or file)
+  unsigned workers = 0;            // 0 = one per core ("auto")
+  std::filesystem::path apis_dir;  // absolute
   Limits limits;
   AccessLog access_log;
   UpstreamTls upstream_tls;

@@ -44,7 +44,8 @@ std::optional<int64_t> parse_unit(std::string_view s) {
 void parse_tier(Diagnostics& d, const Entry& e, std::string_view level, ThrottleTier& t) {
   std::string where = "throttling.tiers." + std::string(level) + "." + e.name;
   MapReader m(d, e.value, where,
-              std::vector<std::string_view>{"requests", "bytes", "per", "burst", "key", "on_redis_failure", "unlimited"});
+              std::vector<std::string_view>{"requests", "bytes", "per", "burst", "key", "on_redis_failure",
+                                            "unlimited"});
   if (!m.ok()) return;
   t.name = e.name;
   t.source = d.location(e.key.Mark());
@@ -70,7 +71,8 @@ void parse_tier(Diagnostics& d, const Entry& e, std::string_view level, Throttle
       t.unit_ms = *u;
     }
   } else if (!t.unlimited && !m.misspelled("per")) {
-    d.error(e.key, "tier '" + e.name + "' needs 'per' (second, minute, hour or day), e.g. {requests: 100, per: minute}");
+    d.error(e.key,
+            "tier '" + e.name + "' needs 'per' (second, minute, hour or day), e.g. {requests: 100, per: minute}");
   }
   if (const Entry* f = m.get("burst")) {
     if (auto n = read_uint(d, *f, "burst", 1, uint64_t(1) << 40)) t.burst = *n;
@@ -87,7 +89,8 @@ void parse_tier(Diagnostics& d, const Entry& e, std::string_view level, Throttle
         t.key_by = ThrottleTier::KeyBy::kClaim;
         t.key_name = s->substr(6);
       } else {
-        d.error(f->value, "'key' must be ip, header:NAME or claim:NAME (a quota per client IP, header value or JWT claim)");
+        d.error(f->value,
+                "'key' must be ip, header:NAME or claim:NAME (a quota per client IP, header value or JWT claim)");
       }
     }
   }
@@ -224,8 +227,8 @@ void add_builtin_tiers(ThrottlingConfig& out) {
     out.resource[name] = builtin(name, n);
   for (auto [name, n] : {std::pair{"50PerMin", 50}, {"20PerMin", 20}, {"10PerMin", 10}})
     out.application[name] = builtin(name, n);
-  for (auto [name, n] : {std::pair{"Gold", 5000}, {"Silver", 2000}, {"Bronze", 10}, {"Unauthenticated", 500},
-                         {"Default", 500}})
+  for (auto [name, n] :
+       {std::pair{"Gold", 5000}, {"Silver", 2000}, {"Bronze", 10}, {"Unauthenticated", 500}, {"Default", 500}})
     out.subscription[name] = builtin(name, n);
   out.resource["Unlimited"] = unlimited();
   out.application["Unlimited"] = unlimited();
@@ -256,7 +259,8 @@ void parse_throttling(Diagnostics& d, const Entry& e, const fs::path& project_ab
     }
   }
   if (const Entry* f = m.get("tiers")) {
-    MapReader tm(d, f->value, "throttling.tiers", std::vector<std::string_view>{"resource", "application", "subscription"});
+    MapReader tm(d, f->value, "throttling.tiers",
+                 std::vector<std::string_view>{"resource", "application", "subscription"});
     if (tm.ok()) {
       if (const Entry* g = tm.get("resource")) parse_tier_group(d, *g, "resource", out.resource);
       if (const Entry* g = tm.get("application")) parse_tier_group(d, *g, "application", out.application);

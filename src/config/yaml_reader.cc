@@ -148,8 +148,7 @@ std::optional<bool> read_bool(Diagnostics& d, const Entry& e, std::string_view w
   return std::nullopt;
 }
 
-std::optional<uint64_t> read_uint(Diagnostics& d, const Entry& e, std::string_view what, uint64_t min,
-                                  uint64_t max) {
+std::optional<uint64_t> read_uint(Diagnostics& d, const Entry& e, std::string_view what, uint64_t min, uint64_t max) {
   std::optional<uint64_t> v;
   if (e.value.IsScalar()) v = parse_u64(e.value.Scalar());
   if (!v || *v < min || *v > max) {
@@ -199,8 +198,9 @@ std::optional<std::chrono::milliseconds> read_duration(Diagnostics& d, const Ent
   if (e.value.IsScalar()) v = parse_duration(e.value.Scalar());
   if (!v) {
     d.error(e.value.IsNull() ? e.key : e.value,
-            "'" + std::string(what) + "' must be a duration such as \"250ms\", \"10s\", \"2m\", \"1h\" or an "
-            "integer of milliseconds");
+            "'" + std::string(what) +
+                "' must be a duration such as \"250ms\", \"10s\", \"2m\", \"1h\" or an "
+                "integer of milliseconds");
   }
   return v;
 }

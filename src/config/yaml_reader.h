@@ -4,8 +4,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -73,8 +73,7 @@ class MapReader {
 // Scalar readers: report "'what' must be ..." at the value and return nullopt on error.
 std::optional<std::string> read_string(Diagnostics& d, const Entry& e, std::string_view what);
 std::optional<bool> read_bool(Diagnostics& d, const Entry& e, std::string_view what);
-std::optional<uint64_t> read_uint(Diagnostics& d, const Entry& e, std::string_view what, uint64_t min,
-                                  uint64_t max);
+std::optional<uint64_t> read_uint(Diagnostics& d, const Entry& e, std::string_view what, uint64_t min, uint64_t max);
 // "10s", "250ms", "2m", "1h" or a plain integer of milliseconds.
 std::optional<std::chrono::milliseconds> read_duration(Diagnostics& d, const Entry& e, std::string_view what);
 // A plain integer of bytes, or with a binary suffix: "64KiB", "10MiB", "1GiB".

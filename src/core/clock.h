@@ -20,8 +20,7 @@ class SystemClock final : public Clock {
  public:
   SteadyTime steady_now() const override { return std::chrono::steady_clock::now(); }
   int64_t unix_micros() const override {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
   static const SystemClock& instance() {

@@ -30,13 +30,13 @@ struct RequestContext {
   const http::RequestHead& request;
   std::string_view path;  // normalized
   const config::Route& route;
-  WorkerSlots& slots;     // this worker's per-worker filter state
-  int64_t now_unix = 0;   // seconds
-  int64_t now_ms = 0;     // Unix milliseconds
-  std::string_view client_ip;            // the caller (behind trusted proxies: the forwarded client)
-  std::string_view client_cert_subject;  // a verified client certificate's subject DN, or empty
-  bool tls = false;                      // arrived on a TLS listener
-  bool trusted_peer = false;             // the TCP peer is one of forwarding.trusted_proxies
+  WorkerSlots& slots;                               // this worker's per-worker filter state
+  int64_t now_unix = 0;                             // seconds
+  int64_t now_ms = 0;                               // Unix milliseconds
+  std::string_view client_ip;                       // the caller (behind trusted proxies: the forwarded client)
+  std::string_view client_cert_subject;             // a verified client certificate's subject DN, or empty
+  bool tls = false;                                 // arrived on a TLS listener
+  bool trusted_peer = false;                        // the TCP peer is one of forwarding.trusted_proxies
   const throttle::BlockList* block_list = nullptr;  // the worker's current one
 
   // --- what filters found out and ask for ---

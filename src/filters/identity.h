@@ -10,18 +10,18 @@
 namespace postern::filters {
 
 struct Identity {
-  std::string scheme;            // "jwt"
-  std::string issuer;            // configured issuer name
-  std::string subject;           // `sub`
-  std::string consumer_key;      // the OAuth2 client (issuer.consumer_key_claim)
-  std::string application_id;    // WSO2 `application` claim
+  std::string scheme;          // "jwt"
+  std::string issuer;          // configured issuer name
+  std::string subject;         // `sub`
+  std::string consumer_key;    // the OAuth2 client (issuer.consumer_key_claim)
+  std::string application_id;  // WSO2 `application` claim
   std::string application_name;
   std::string application_tier;
   std::string subscription_tier;  // from the matching subscribedAPIs entry
   std::string jti;
-  bool sandbox = false;           // keytype SANDBOX
+  bool sandbox = false;  // keytype SANDBOX
   std::vector<std::string> scopes;
-  int64_t expires_at = 0;         // unix seconds (`exp`)
+  int64_t expires_at = 0;  // unix seconds (`exp`)
   // WSO2 subscriptions (the `subscribedAPIs` claim), checked per API when the issuer has
   // validate_subscription on.
   struct Subscription {

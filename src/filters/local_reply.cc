@@ -35,8 +35,8 @@ const char* error_source_name(ErrorSource s) {
   return "";
 }
 
-LocalReply error_reply(int status, int code, std::string_view message, std::string_view description,
-                       ReplyReason metric, ErrorSource source, std::string_view log_reason) {
+LocalReply error_reply(int status, int code, std::string_view message, std::string_view description, ReplyReason metric,
+                       ErrorSource source, std::string_view log_reason) {
   LocalReply r;
   r.status = status;
   r.code = code;

@@ -11,19 +11,19 @@ namespace postern::filters {
 
 // The metric label of a local reply (postern_local_replies_total{reason=…}).
 enum class ReplyReason : uint8_t {
-  kBadRequest,       // 400 family: smuggling, bad path, malformed head; 502/504 upstream
-  kNotFound,         // 404
-  kMethodNotAllowed, // 405
-  kTooLarge,         // 413/414/431
-  kTimeout,          // 408 (header timeout)
-  kNotImplemented,   // 501 (upgrade, unknown method)
-  kUnauthorized,     // 401: missing, invalid or expired credentials
-  kForbidden,        // 403: scope, subscription
-  kThrottled,        // 429: a quota is used up
-  kBlocked,          // 403 / 900805: a blocking condition
-  kUnavailable,      // 503: key manager or fail-closed rate-limit store unreachable
-  kInternal,         // 500: the gateway failed (e.g. signing the backend JWT)
-  kServed,           // a filter answered the request itself (not an error)
+  kBadRequest,        // 400 family: smuggling, bad path, malformed head; 502/504 upstream
+  kNotFound,          // 404
+  kMethodNotAllowed,  // 405
+  kTooLarge,          // 413/414/431
+  kTimeout,           // 408 (header timeout)
+  kNotImplemented,    // 501 (upgrade, unknown method)
+  kUnauthorized,      // 401: missing, invalid or expired credentials
+  kForbidden,         // 403: scope, subscription
+  kThrottled,         // 429: a quota is used up
+  kBlocked,           // 403 / 900805: a blocking condition
+  kUnavailable,       // 503: key manager or fail-closed rate-limit store unreachable
+  kInternal,          // 500: the gateway failed (e.g. signing the backend JWT)
+  kServed,            // a filter answered the request itself (not an error)
   kCount
 };
 const char* reply_reason_name(ReplyReason r);
@@ -34,11 +34,11 @@ const char* error_source_name(ErrorSource s);  // "" for kNone
 
 struct LocalReply {
   int status = 0;
-  int code = 0;               // WSO2 error code, or the status; 0 for a reply that is no error
-  std::string message;        // the JSON error's fields
+  int code = 0;         // WSO2 error code, or the status; 0 for a reply that is no error
+  std::string message;  // the JSON error's fields
   std::string description;
-  std::string headers;        // "Name: value\r\n" lines (WWW-Authenticate, Retry-After …)
-  std::string content_type;   // set: `body` is sent as it is instead of the JSON error
+  std::string headers;       // "Name: value\r\n" lines (WWW-Authenticate, Retry-After …)
+  std::string content_type;  // set: `body` is sent as it is instead of the JSON error
   std::string body;
   std::string_view log_reason;  // short and stable; access log and analytics only
   ReplyReason metric = ReplyReason::kBadRequest;
@@ -48,7 +48,7 @@ struct LocalReply {
 };
 
 // A JSON error reply.
-LocalReply error_reply(int status, int code, std::string_view message, std::string_view description,
-                       ReplyReason metric, ErrorSource source, std::string_view log_reason = {});
+LocalReply error_reply(int status, int code, std::string_view message, std::string_view description, ReplyReason metric,
+                       ErrorSource source, std::string_view log_reason = {});
 
 }  // namespace postern::filters

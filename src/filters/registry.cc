@@ -13,10 +13,8 @@ namespace {
 // authentication; throttling counts only callers that may call; the backend JWT is signed
 // only for requests that will be forwarded.
 constexpr FilterFactory kRegistry[] = {
-    {"blocking.caller", &BlockingFilter::for_caller},
-    {"auth", &AuthFilter::for_route},
-    {"blocking.consumer", &BlockingFilter::for_consumer},
-    {"throttle", &ThrottleFilter::for_route},
+    {"blocking.caller", &BlockingFilter::for_caller},     {"auth", &AuthFilter::for_route},
+    {"blocking.consumer", &BlockingFilter::for_consumer}, {"throttle", &ThrottleFilter::for_route},
     {"backend_jwt", &BackendJwtFilter::for_route},
 };
 

@@ -21,15 +21,15 @@ class Introspector;
 
 struct FilterServices {
   std::shared_ptr<const config::Snapshot> snapshot;
-  std::shared_ptr<SlotRegistry> slots;                 // per-worker state, declared at build
-  std::shared_ptr<JwtAuthenticator> jwt;               // issuers, keys
-  std::shared_ptr<const StaticCredentials> credentials;  // Basic users, static API keys
-  std::shared_ptr<const BackendJwtSigner> backend_jwt;  // null unless enabled
+  std::shared_ptr<SlotRegistry> slots;                                // per-worker state, declared at build
+  std::shared_ptr<JwtAuthenticator> jwt;                              // issuers, keys
+  std::shared_ptr<const StaticCredentials> credentials;               // Basic users, static API keys
+  std::shared_ptr<const BackendJwtSigner> backend_jwt;                // null unless enabled
   std::shared_ptr<const net::ClientCertVerifier> client_cert_header;  // null unless configured
-  std::shared_ptr<throttle::CounterStore> throttle_store;  // null: no throttling
-  std::shared_ptr<net::asio::ssl::context> client_tls;     // for the key manager (https)
-  PasswordChecker* password_checker = nullptr;         // the server's checking threads
-  Slot<Introspector> introspector;                     // valid when a key manager is configured
+  std::shared_ptr<throttle::CounterStore> throttle_store;             // null: no throttling
+  std::shared_ptr<net::asio::ssl::context> client_tls;                // for the key manager (https)
+  PasswordChecker* password_checker = nullptr;                        // the server's checking threads
+  Slot<Introspector> introspector;                                    // valid when a key manager is configured
 };
 
 struct ServiceInputs {

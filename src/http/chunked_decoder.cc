@@ -15,8 +15,7 @@ int hex_digit(char c) {
 }
 }  // namespace
 
-ChunkedDecoder::Result ChunkedDecoder::feed(const char* data, size_t len, std::string& payload,
-                                            size_t& consumed) {
+ChunkedDecoder::Result ChunkedDecoder::feed(const char* data, size_t len, std::string& payload, size_t& consumed) {
   size_t i = 0;
   while (i < len) {
     char c = data[i];
@@ -108,9 +107,7 @@ ChunkedDecoder::Result ChunkedDecoder::feed(const char* data, size_t len, std::s
         state_ = State::kDone;
         consumed = i;
         return Result::kDone;
-      case State::kDone:
-        consumed = i;
-        return Result::kDone;
+      case State::kDone: consumed = i; return Result::kDone;
     }
   }
   consumed = i;

@@ -26,8 +26,19 @@ class ChunkedDecoder {
   uint64_t payload_bytes() const { return total_; }
 
  private:
-  enum class State : uint8_t { kSize, kExt, kSizeLf, kData, kDataCr, kDataLf, kTrailerStart,
-                               kTrailerLine, kTrailerLf, kFinalLf, kDone };
+  enum class State : uint8_t {
+    kSize,
+    kExt,
+    kSizeLf,
+    kData,
+    kDataCr,
+    kDataLf,
+    kTrailerStart,
+    kTrailerLine,
+    kTrailerLf,
+    kFinalLf,
+    kDone
+  };
   Result fail(const char* why) {
     error_ = why;
     return Result::kError;

@@ -207,8 +207,21 @@ bool is_token(std::string_view s) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     if (!ok) {
       switch (c) {
-        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-        case '-': case '.': case '^': case '_': case '`': case '|': case '~': ok = true; break;
+        case '!':
+        case '#':
+        case '$':
+        case '%':
+        case '&':
+        case '\'':
+        case '*':
+        case '+':
+        case '-':
+        case '.':
+        case '^':
+        case '_':
+        case '`':
+        case '|':
+        case '~': ok = true; break;
         default: break;
       }
     }
@@ -233,8 +246,7 @@ HeadError scan_framing(const HeaderList& headers, Framing& f) {
   }
   if (f.content_length_count > 1) return {400, "duplicate Content-Length"};
   if (f.transfer_encoding_count > 1) return {400, "duplicate Transfer-Encoding"};
-  if (f.content_length_count && f.transfer_encoding_count)
-    return {400, "both Content-Length and Transfer-Encoding"};
+  if (f.content_length_count && f.transfer_encoding_count) return {400, "both Content-Length and Transfer-Encoding"};
   if (f.connection_count > 1) return {400, "duplicate Connection"};
   return {};
 }
@@ -318,8 +330,7 @@ HeadError parse_request_head(const char* data, size_t len, size_t max_uri_bytes,
   return {};
 }
 
-HeadError parse_response_head(const char* data, size_t len, bool request_was_head,
-                              ResponseHead& out) {
+HeadError parse_response_head(const char* data, size_t len, bool request_was_head, ResponseHead& out) {
   out.clear();
   Collector col;
   col.headers = &out.headers;
@@ -338,8 +349,7 @@ HeadError parse_response_head(const char* data, size_t len, bool request_was_hea
   out.connection = f.connection;
   out.keep_alive = out.version_minor == 0 ? header_has_token(f.connection, "keep-alive")
                                           : !header_has_token(f.connection, "close");
-  bool no_body = request_was_head || (out.status >= 100 && out.status < 200) ||
-                 out.status == 204 || out.status == 304;
+  bool no_body = request_was_head || (out.status >= 100 && out.status < 200) || out.status == 204 || out.status == 304;
   if (f.transfer_encoding_count) {
     // A response whose coding is not a final "chunked" is delimited by close (RFC 9112 §6.3).
     std::string_view te = f.transfer_encoding;

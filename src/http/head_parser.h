@@ -34,9 +34,9 @@ struct HeadError {
 // Result of scanning the buffered bytes for the end of a head.
 struct HeadScan {
   enum class Kind : uint8_t { kComplete, kNeedMore, kError } kind = Kind::kNeedMore;
-  size_t head_end = 0;   // kComplete: offset just past the blank line
-  size_t skip = 0;       // leading empty lines to ignore (RFC 9112 §2.2 robustness)
-  HeadError error;       // kError
+  size_t head_end = 0;  // kComplete: offset just past the blank line
+  size_t skip = 0;      // leading empty lines to ignore (RFC 9112 §2.2 robustness)
+  HeadError error;      // kError
 };
 
 // Scans data[0..len) for "\r\n\r\n", validating line endings and control bytes on the way.
@@ -55,11 +55,11 @@ struct RequestHead {
   std::string_view host;
   BodyFraming framing = BodyFraming::kNone;
   uint64_t content_length = 0;
-  bool keep_alive = true;         // by version and Connection
-  bool expect_continue = false;   // Expect: 100-continue
-  bool upgrade_websocket = false; // Upgrade: websocket
-  bool has_upgrade = false;       // any Upgrade header (h2c is ignored, per RFC 9110 §7.8)
-  std::string_view connection;    // raw Connection header value (names more hop-by-hop headers)
+  bool keep_alive = true;          // by version and Connection
+  bool expect_continue = false;    // Expect: 100-continue
+  bool upgrade_websocket = false;  // Upgrade: websocket
+  bool has_upgrade = false;        // any Upgrade header (h2c is ignored, per RFC 9110 §7.8)
+  std::string_view connection;     // raw Connection header value (names more hop-by-hop headers)
   void clear();
 };
 
@@ -79,7 +79,6 @@ struct ResponseHead {
 };
 
 // Parses a complete response head. `request_was_head` or a 1xx/204/304 status means no body.
-HeadError parse_response_head(const char* data, size_t len, bool request_was_head,
-                              ResponseHead& out);
+HeadError parse_response_head(const char* data, size_t len, bool request_was_head, ResponseHead& out);
 
 }  // namespace postern::http

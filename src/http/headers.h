@@ -16,12 +16,12 @@ enum class HeaderKind : uint8_t {
   kConnection,
   kExpect,
   kUpgrade,
-  kHopByHop,         // TE, Trailer, Keep-Alive, Proxy-Connection, Proxy-Authenticate
+  kHopByHop,  // TE, Trailer, Keep-Alive, Proxy-Connection, Proxy-Authenticate
   kXForwardedFor,
   kXForwardedProto,
   kXForwardedHost,
   kXRequestId,
-  kTraceparent,      // W3C trace context: rewritten for the backend
+  kTraceparent,  // W3C trace context: rewritten for the backend
   kTracestate,
 };
 
@@ -42,8 +42,8 @@ const Header* find_header(const HeaderList& headers, std::string_view name);
 // Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade,
 // Proxy-Authenticate.
 inline bool is_hop_by_hop(HeaderKind k) {
-  return k == HeaderKind::kHopByHop || k == HeaderKind::kConnection ||
-         k == HeaderKind::kTransferEncoding || k == HeaderKind::kUpgrade;
+  return k == HeaderKind::kHopByHop || k == HeaderKind::kConnection || k == HeaderKind::kTransferEncoding ||
+         k == HeaderKind::kUpgrade;
 }
 
 }  // namespace postern::http

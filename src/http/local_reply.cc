@@ -35,8 +35,8 @@ const char* reason_phrase(int status) {
   }
 }
 
-void append_local_reply(std::string& out, const LocalReply& reply, bool keep_alive,
-                        std::string_view request_id, bool head_only) {
+void append_local_reply(std::string& out, const LocalReply& reply, bool keep_alive, std::string_view request_id,
+                        bool head_only) {
   thread_local std::string json;
   std::string_view body = reply.body;
   std::string_view content_type = reply.content_type;
@@ -46,8 +46,8 @@ void append_local_reply(std::string& out, const LocalReply& reply, bool keep_ali
     append_json_error(json, reply);
     body = json;
   }
-  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
-                 reply.status, reason_phrase(reply.status), content_type, body.size());
+  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n", reply.status,
+                 reason_phrase(reply.status), content_type, body.size());
   if (!request_id.empty()) {
     out += "X-Request-ID: ";
     out += request_id;

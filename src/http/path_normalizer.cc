@@ -11,16 +11,15 @@ constexpr std::array<bool, 256> make_pchar_table() {
   for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
   for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
   for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (char c : {'-', '.', '_', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=',
-                 ':', '@'})
+  for (char c : {'-', '.', '_', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '@'})
     t[static_cast<unsigned char>(c)] = true;
   return t;
 }
 constexpr auto kPchar = make_pchar_table();
 
 constexpr bool is_unreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
 }
 
 int hex_value(char c) {
@@ -116,9 +115,7 @@ bool query_is_valid(std::string_view query) {
     if (c == '/' || c == '?') continue;
     // Brackets, '|', '^', '`', '{', '}' and '"' are not legal, but real clients send them
     // unencoded in queries; they are harmless to routing, so accept them.
-    if (c == '[' || c == ']' || c == '|' || c == '^' || c == '`' || c == '{' || c == '}' ||
-        c == '"')
-      continue;
+    if (c == '[' || c == ']' || c == '|' || c == '^' || c == '`' || c == '{' || c == '}' || c == '"') continue;
     if (!kPchar[c]) return false;
   }
   return true;

@@ -18,11 +18,11 @@ namespace postern::http {
 
 enum class PathError {
   kNone,
-  kNotOriginForm,    // does not start with '/'
-  kBadEscape,        // '%' not followed by two hex digits
-  kEncodedSlash,     // %2F while not allowed
-  kEncodedNul,       // %00
-  kBadCharacter,     // a byte not allowed in a path
+  kNotOriginForm,  // does not start with '/'
+  kBadEscape,      // '%' not followed by two hex digits
+  kEncodedSlash,   // %2F while not allowed
+  kEncodedNul,     // %00
+  kBadCharacter,   // a byte not allowed in a path
 };
 
 const char* path_error_text(PathError e);

@@ -4,9 +4,9 @@
 
 namespace postern::jose {
 namespace {
-constexpr std::array<std::string_view, kAlgCount> kNames = {
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
-    "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512"};
+constexpr std::array<std::string_view, kAlgCount> kNames = {"RS256", "RS384", "RS512", "PS256", "PS384",
+                                                            "PS512", "ES256", "ES384", "ES512", "EdDSA",
+                                                            "HS256", "HS384", "HS512"};
 }  // namespace
 
 std::string_view alg_name(Alg alg) { return kNames[static_cast<size_t>(alg)]; }

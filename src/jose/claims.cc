@@ -80,9 +80,13 @@ void add_scope_list(std::vector<std::string>& scopes, std::string_view list) {
 namespace detail {
 
 JwtError parse_claims(object p, JwtClaims& c) {
-  for (auto [name, field] : {std::pair{"iss", &c.iss}, {"sub", &c.sub}, {"jti", &c.jti},
-                             {"keytype", &c.keytype}, {"consumerKey", &c.consumer_key},
-                             {"azp", &c.azp}, {"client_id", &c.client_id}}) {
+  for (auto [name, field] : {std::pair{"iss", &c.iss},
+                             {"sub", &c.sub},
+                             {"jti", &c.jti},
+                             {"keytype", &c.keytype},
+                             {"consumerKey", &c.consumer_key},
+                             {"azp", &c.azp},
+                             {"client_id", &c.client_id}}) {
     if (get_string(p, name, *field) == Read::kBad) return JwtError::kMalformed;
   }
   for (auto [name, field] : {std::pair{"exp", &c.exp}, {"nbf", &c.nbf}, {"iat", &c.iat}}) {
@@ -129,8 +133,8 @@ JwtError parse_claims(object p, JwtClaims& c) {
     object app;
     if (e.get_object().get(app) != simdjson::SUCCESS) return JwtError::kMalformed;
     JwtApplication a;
-    if (!nested_text(app, "id", a.id) || !nested_text(app, "name", a.name) ||
-        !nested_text(app, "tier", a.tier) || !nested_text(app, "owner", a.owner)) {
+    if (!nested_text(app, "id", a.id) || !nested_text(app, "name", a.name) || !nested_text(app, "tier", a.tier) ||
+        !nested_text(app, "owner", a.owner)) {
       return JwtError::kMalformed;
     }
     c.application = std::move(a);
@@ -145,8 +149,7 @@ JwtError parse_claims(object p, JwtClaims& c) {
       if (item.get_object().get(o) != simdjson::SUCCESS) return JwtError::kMalformed;
       JwtSubscribedApi s;
       if (!nested_text(o, "name", s.name) || !nested_text(o, "context", s.context) ||
-          !nested_text(o, "version", s.version) ||
-          !nested_text(o, "subscriptionTier", s.subscription_tier) ||
+          !nested_text(o, "version", s.version) || !nested_text(o, "subscriptionTier", s.subscription_tier) ||
           !nested_text(o, "publisher", s.publisher)) {
         return JwtError::kMalformed;
       }

@@ -57,8 +57,7 @@ Status make_key(PkeyPtr pkey, std::string_view kid, std::optional<Alg> alg, Key&
   } else if (EVP_PKEY_is_a(pkey.get(), "EC")) {
     char group[64] = {0};
     size_t len = 0;
-    if (EVP_PKEY_get_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                       sizeof(group), &len) != 1) {
+    if (EVP_PKEY_get_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len) != 1) {
       return Status::error("EC key without a named curve");
     }
     impl->type = KeyType::kEc;
@@ -101,8 +100,7 @@ Status opt_string(simdjson::dom::object obj, const char* name, std::optional<std
 }
 
 // Reads a base64url member into bytes; `required` decides whether absence is an error.
-Status b64_member(simdjson::dom::object obj, const char* name, bool required,
-                  std::optional<std::string>& out) {
+Status b64_member(simdjson::dom::object obj, const char* name, bool required, std::optional<std::string>& out) {
   std::optional<std::string_view> s;
   if (Status st = opt_string(obj, name, s); !st) return st;
   if (!s) {
@@ -118,8 +116,7 @@ Status b64_member(simdjson::dom::object obj, const char* name, bool required,
 }
 
 BIGNUM* to_bn(const std::string& bytes) {
-  return BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
-                   static_cast<int>(bytes.size()), nullptr);
+  return BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()), nullptr);
 }
 
 Status from_params(const char* type, OSSL_PARAM_BLD* bld, bool priv, PkeyPtr& out) {
@@ -127,8 +124,7 @@ Status from_params(const char* type, OSSL_PARAM_BLD* bld, bool priv, PkeyPtr& ou
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* pkey = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &pkey, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
-                        params.get()) != 1) {
+      EVP_PKEY_fromdata(ctx.get(), &pkey, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
     return Status::error(std::string("JWK is not a valid ") + type + " key");
   }
   out.reset(pkey);
@@ -137,9 +133,14 @@ Status from_params(const char* type, OSSL_PARAM_BLD* bld, bool priv, PkeyPtr& ou
 
 Status rsa_from_jwk(simdjson::dom::object obj, PkeyPtr& out) {
   std::optional<std::string> n, e, d, p, q, dp, dq, qi;
-  for (auto [name, field, req] : {std::tuple{"n", &n, true}, {"e", &e, true}, {"d", &d, false},
-                                  {"p", &p, false}, {"q", &q, false}, {"dp", &dp, false},
-                                  {"dq", &dq, false}, {"qi", &qi, false}}) {
+  for (auto [name, field, req] : {std::tuple{"n", &n, true},
+                                  {"e", &e, true},
+                                  {"d", &d, false},
+                                  {"p", &p, false},
+                                  {"q", &q, false},
+                                  {"dp", &dp, false},
+                                  {"dq", &dq, false},
+                                  {"qi", &qi, false}}) {
     if (Status st = b64_member(obj, name, req, *field); !st) return st;
   }
   ParamBldPtr bld(OSSL_PARAM_BLD_new());
@@ -188,15 +189,13 @@ Status ec_from_jwk(simdjson::dom::object obj, Curve& curve, PkeyPtr& out) {
   ParamBldPtr bld(OSSL_PARAM_BLD_new());
   BnPtr priv(d ? to_bn(*d) : nullptr);
   if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                       point.size()) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1 ||
       (d && (!priv || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv.get()) != 1))) {
     return Status::error("JWK EC parameters rejected");
   }
   if (Status st = from_params("EC", bld.get(), d.has_value(), out); !st) return st;
   PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, out.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1 ||
-      (d && EVP_PKEY_pairwise_check(check.get()) != 1)) {
+  if (!check || EVP_PKEY_public_check(check.get()) != 1 || (d && EVP_PKEY_pairwise_check(check.get()) != 1)) {
     return Status::error("EC JWK point is not a valid key on " + std::string(*crv));
   }
   return {};
@@ -212,12 +211,11 @@ Status okp_from_jwk(simdjson::dom::object obj, PkeyPtr& out) {
   if (x->size() != 32 || (d && d->size() != 32)) return Status::error("Ed25519 JWK of the wrong length");
   const auto* xb = reinterpret_cast<const unsigned char*>(x->data());
   if (d) {
-    out.reset(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                           reinterpret_cast<const unsigned char*>(d->data()), 32));
+    out.reset(
+        EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(d->data()), 32));
     unsigned char pub[32];
     size_t len = sizeof(pub);
-    if (!out || EVP_PKEY_get_raw_public_key(out.get(), pub, &len) != 1 || len != 32 ||
-        std::memcmp(pub, xb, 32) != 0) {
+    if (!out || EVP_PKEY_get_raw_public_key(out.get(), pub, &len) != 1 || len != 32 || std::memcmp(pub, xb, 32) != 0) {
       return Status::error("Ed25519 JWK: x does not match d");
     }
   } else {
@@ -313,15 +311,15 @@ Status Key::from_pem(std::string_view pem, Key& out, std::string_view kid) {
     if (!pkey) return Status::error("certificate public key is not usable");
   } else {
     EVP_PKEY* raw = nullptr;
-    OSSL_DECODER_CTX* dctx =
-        OSSL_DECODER_CTX_new_for_pkey(&raw, "PEM", nullptr, nullptr, 0, nullptr, nullptr);
+    OSSL_DECODER_CTX* dctx = OSSL_DECODER_CTX_new_for_pkey(&raw, "PEM", nullptr, nullptr, 0, nullptr, nullptr);
     if (!dctx) return Status::error("out of memory");
     OSSL_DECODER_CTX_set_passphrase_cb(dctx, no_passphrase, nullptr);
     int ok = OSSL_DECODER_from_bio(dctx, bio.get());
     OSSL_DECODER_CTX_free(dctx);
     pkey.reset(raw);
     if (ok != 1 || !pkey) {
-      return Status::error("invalid or encrypted PEM key (a certificate, public key or unencrypted private key is expected)");
+      return Status::error(
+          "invalid or encrypted PEM key (a certificate, public key or unencrypted private key is expected)");
     }
   }
   return make_key(std::move(pkey), kid, std::nullopt, out);
@@ -412,7 +410,8 @@ std::optional<std::string> Key::to_public_jwk() const {
     member("crv", impl_->curve == Curve::kP256 ? "P-256" : impl_->curve == Curve::kP384 ? "P-384" : "P-521");
     b64_member_out("x", xb);
     b64_member_out("y", yb);
-    if (!alg) alg = impl_->curve == Curve::kP256 ? Alg::kES256 : impl_->curve == Curve::kP384 ? Alg::kES384 : Alg::kES512;
+    if (!alg)
+      alg = impl_->curve == Curve::kP256 ? Alg::kES256 : impl_->curve == Curve::kP384 ? Alg::kES384 : Alg::kES512;
   } else {
     out += "OKP\"";
     unsigned char pub[32];

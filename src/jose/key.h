@@ -16,8 +16,8 @@ enum class KeyType : uint8_t {
   kNone,  // an empty Key (default-constructed): verifies and signs nothing
   kRsa,
   kEc,
-  kOkp,   // Ed25519
-  kOct,   // HMAC secret
+  kOkp,  // Ed25519
+  kOct,  // HMAC secret
 };
 
 enum class Curve : uint8_t { kNone, kP256, kP384, kP521, kEd25519 };
@@ -59,8 +59,8 @@ class Key {
   Curve curve() const;
   int bits() const;  // RSA modulus / EC field bits; secret length * 8 for oct
   bool has_private() const;
-  const std::string& kid() const;    // empty when none
-  std::optional<Alg> alg() const;    // the JWK `alg`, when given
+  const std::string& kid() const;  // empty when none
+  std::optional<Alg> alg() const;  // the JWK `alg`, when given
 
   // This key's public half as a JWK JSON object (kty, kid, use "sig", alg when known, and
   // n/e, crv/x/y or crv/x) for publishing the gateway's signing key in a JWKS. Secrets are

@@ -55,8 +55,7 @@ const Key* KeySet::find(std::string_view kid) const {
   return nullptr;
 }
 
-void KeySet::candidates(std::optional<std::string_view> kid, Alg alg,
-                        std::vector<const Key*>& out) const {
+void KeySet::candidates(std::optional<std::string_view> kid, Alg alg, std::vector<const Key*>& out) const {
   size_t start = out.size();
   auto take = [&](auto pred) {
     for (const Key& k : keys_) {

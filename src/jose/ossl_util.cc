@@ -8,9 +8,18 @@ const EVP_MD* alg_digest(Alg alg) {
   static EVP_MD* const sha384 = EVP_MD_fetch(nullptr, "SHA2-384", nullptr);
   static EVP_MD* const sha512 = EVP_MD_fetch(nullptr, "SHA2-512", nullptr);
   switch (alg) {
-    case Alg::kRS256: case Alg::kPS256: case Alg::kES256: case Alg::kHS256: return sha256;
-    case Alg::kRS384: case Alg::kPS384: case Alg::kES384: case Alg::kHS384: return sha384;
-    case Alg::kRS512: case Alg::kPS512: case Alg::kES512: case Alg::kHS512: return sha512;
+    case Alg::kRS256:
+    case Alg::kPS256:
+    case Alg::kES256:
+    case Alg::kHS256: return sha256;
+    case Alg::kRS384:
+    case Alg::kPS384:
+    case Alg::kES384:
+    case Alg::kHS384: return sha384;
+    case Alg::kRS512:
+    case Alg::kPS512:
+    case Alg::kES512:
+    case Alg::kHS512: return sha512;
     case Alg::kEdDSA: return nullptr;
   }
   return nullptr;

@@ -11,8 +11,7 @@
 namespace postern::jose {
 namespace detail {
 bool set_rsa_padding(EVP_PKEY_CTX* pctx, Alg alg);
-bool hmac(Alg alg, const std::string& secret, std::string_view input, unsigned char* mac,
-          unsigned int& len);
+bool hmac(Alg alg, const std::string& secret, std::string_view input, unsigned char* mac, unsigned int& len);
 }  // namespace detail
 
 namespace {
@@ -61,8 +60,7 @@ Status sign_signature(Alg alg, const Key& key, std::string_view signing_input, s
     return Status::error("signing failed");
   }
   std::string out(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, in,
-                     signing_input.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, in, signing_input.size()) != 1) {
     return Status::error("signing failed");
   }
   out.resize(len);

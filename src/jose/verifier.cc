@@ -19,8 +19,7 @@ bool set_rsa_padding(EVP_PKEY_CTX* pctx, Alg alg) {
          EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, alg_digest(alg)) == 1;
 }
 
-bool hmac(Alg alg, const std::string& secret, std::string_view input, unsigned char* mac,
-          unsigned int& len) {
+bool hmac(Alg alg, const std::string& secret, std::string_view input, unsigned char* mac, unsigned int& len) {
   return HMAC(alg_digest(alg), secret.data(), static_cast<int>(secret.size()),
               reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len) != nullptr;
 }
@@ -55,8 +54,7 @@ bool raw_ecdsa_to_der(std::string_view raw, std::string& der) {
 
 }  // namespace
 
-bool verify_signature(Alg alg, const Key& key, std::string_view signing_input,
-                      std::string_view signature) {
+bool verify_signature(Alg alg, const Key& key, std::string_view signing_input, std::string_view signature) {
   if (!key.can_verify(alg)) return false;
   const Key::Impl* k = KeyAccess::impl(key);
   if (k->type == KeyType::kOct) {
@@ -88,8 +86,7 @@ bool verify_signature(Alg alg, const Key& key, std::string_view signing_input,
   }
   if (k->type == KeyType::kRsa && !detail::set_rsa_padding(pctx, alg)) return false;
   return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                          reinterpret_cast<const unsigned char*>(signing_input.data()),
-                          signing_input.size()) == 1;
+                          reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
 }
 
 bool verify(const DecodedJwt& jwt, const Key& key) {

@@ -19,8 +19,7 @@ namespace postern::jose {
 //    DER for OpenSSL; any other length is refused;
 //  - EdDSA: Ed25519, 64 bytes;
 //  - HS*: HMAC compared in constant time (CRYPTO_memcmp), full length only.
-bool verify_signature(Alg alg, const Key& key, std::string_view signing_input,
-                      std::string_view signature);
+bool verify_signature(Alg alg, const Key& key, std::string_view signing_input, std::string_view signature);
 
 // verify_signature(jwt.header.alg, key, jwt.signing_input, jwt.signature).
 bool verify(const DecodedJwt& jwt, const Key& key);

@@ -5,8 +5,8 @@
 
 namespace postern::net {
 
-tcp::acceptor open_listener(asio::io_context& ioc, const sockaddr* addr, socklen_t len,
-                            bool reuse_port, std::string& error) {
+tcp::acceptor open_listener(asio::io_context& ioc, const sockaddr* addr, socklen_t len, bool reuse_port,
+                            std::string& error) {
   tcp::acceptor acceptor(ioc);
   error_code ec;
   tcp::endpoint ep;
@@ -22,8 +22,7 @@ tcp::acceptor open_listener(asio::io_context& ioc, const sockaddr* addr, socklen
   if (!ec) acceptor.bind(ep, ec);
   if (!ec) acceptor.listen(4096, ec);
   if (ec) {
-    error = "cannot listen on " + ep.address().to_string() + ":" + std::to_string(ep.port()) +
-            ": " + ec.message();
+    error = "cannot listen on " + ep.address().to_string() + ":" + std::to_string(ep.port()) + ": " + ec.message();
     acceptor.close(ec);
   }
   return acceptor;

@@ -10,8 +10,8 @@
 namespace postern::net {
 
 // Opens, binds and listens. On failure returns a closed acceptor and sets `error`.
-tcp::acceptor open_listener(asio::io_context& ioc, const sockaddr* addr, socklen_t len,
-                            bool reuse_port, std::string& error);
+tcp::acceptor open_listener(asio::io_context& ioc, const sockaddr* addr, socklen_t len, bool reuse_port,
+                            std::string& error);
 
 // Convenience for anything that carries a sockaddr_storage and its length.
 template <class Address>

@@ -19,12 +19,11 @@ std::string openssl_reason(const boost::system::error_code& ec) {
   return s;
 }
 
-int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                  unsigned int inlen, void*) {
+int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
+                  void*) {
   static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
   unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof kHttp11, in, inlen) !=
-      OPENSSL_NPN_NEGOTIATED) {
+  if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof kHttp11, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_NOACK;  // no common protocol: continue without ALPN
   }
   *out = selected;
@@ -34,8 +33,7 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const 
 }  // namespace
 
 std::shared_ptr<asio::ssl::context> make_server_tls(const std::filesystem::path& cert_file,
-                                                    const std::filesystem::path& key_file,
-                                                    std::string& error,
+                                                    const std::filesystem::path& key_file, std::string& error,
                                                     const std::filesystem::path& client_ca_file,
                                                     bool require_client_cert) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -77,8 +75,7 @@ std::shared_ptr<asio::ssl::context> make_server_tls(const std::filesystem::path&
   return ctx;
 }
 
-std::shared_ptr<asio::ssl::context> make_client_tls(const std::filesystem::path& ca_file,
-                                                    std::string& error) {
+std::shared_ptr<asio::ssl::context> make_client_tls(const std::filesystem::path& ca_file, std::string& error) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
   boost::system::error_code ec;
@@ -88,8 +85,8 @@ std::shared_ptr<asio::ssl::context> make_client_tls(const std::filesystem::path&
     ctx->load_verify_file(ca_file.string(), ec);
   }
   if (ec) {
-    error = "cannot load CA certificates" + (ca_file.empty() ? std::string() : " from " + ca_file.string()) +
-            ": " + openssl_reason(ec);
+    error = "cannot load CA certificates" + (ca_file.empty() ? std::string() : " from " + ca_file.string()) + ": " +
+            openssl_reason(ec);
     return nullptr;
   }
   static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};

@@ -5,8 +5,7 @@ namespace postern::net {
 Transport::Transport(tcp::socket socket) : plain_(std::move(socket)) {}
 
 Transport::Transport(tcp::socket socket, asio::ssl::context& tls)
-    : plain_(socket.get_executor()),
-      tls_(std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket), tls)) {}
+    : plain_(socket.get_executor()), tls_(std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket), tls)) {}
 
 awaitable<void> Transport::accept_tls(error_code& ec) {
   if (tls_) co_await tls_->async_handshake(asio::ssl::stream_base::server, with_ec(ec));

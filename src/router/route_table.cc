@@ -7,12 +7,11 @@ namespace postern::router {
 
 namespace {
 
-constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
-    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"};
+constexpr std::array<std::string_view, kMethodCount> kMethodNames = {"GET",    "HEAD",  "POST",    "PUT",
+                                                                     "DELETE", "PATCH", "OPTIONS", "TRACE"};
 
 bool valid_param_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-' || c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 }
 
 uint16_t bit(Method m) { return uint16_t(1u << unsigned(m)); }
@@ -68,8 +67,7 @@ Status RouteTable::add(Method method, std::string_view tmpl, uint32_t route_id) 
     return Status::error("path template '" + std::string(tmpl) + "' must start with '/'");
   }
   if (tmpl.find_first_of("?#") != std::string_view::npos) {
-    return Status::error("path template '" + std::string(tmpl) +
-                         "' must not contain a query or fragment ('?' or '#')");
+    return Status::error("path template '" + std::string(tmpl) + "' must not contain a query or fragment ('?' or '#')");
   }
   // Parse first, so a malformed template leaves the trie untouched.
   struct Seg {
@@ -93,8 +91,8 @@ Status RouteTable::add(Method method, std::string_view tmpl, uint32_t route_id) 
       }
       std::string_view name = seg.substr(1, seg.size() - 2);
       if (name.empty() || !std::all_of(name.begin(), name.end(), valid_param_name_char)) {
-        return Status::error("path template '" + std::string(tmpl) + "': parameter name '" +
-                             std::string(name) + "' must be non-empty and use only letters, digits, '_', '-', '.'");
+        return Status::error("path template '" + std::string(tmpl) + "': parameter name '" + std::string(name) +
+                             "' must be non-empty and use only letters, digits, '_', '-', '.'");
       }
       for (const auto& n : names) {
         if (n == name) {
@@ -110,8 +108,8 @@ Status RouteTable::add(Method method, std::string_view tmpl, uint32_t route_id) 
     pos = end;
   }
   if (names.size() > kMaxPathParams) {
-    return Status::error("path template '" + std::string(tmpl) + "' has more than " +
-                         std::to_string(kMaxPathParams) + " parameters");
+    return Status::error("path template '" + std::string(tmpl) + "' has more than " + std::to_string(kMaxPathParams) +
+                         " parameters");
   }
 
   Node* node = root_.get();

@@ -24,8 +24,8 @@ namespace postern::router {
 enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kPatch, kOptions, kTrace, kOther };
 inline constexpr int kMethodCount = 8;
 
-Method method_from_string(std::string_view m);     // "GET" -> kGet, unknown -> kOther
-std::string_view method_name(Method m);           // kGet -> "GET"
+Method method_from_string(std::string_view m);  // "GET" -> kGet, unknown -> kOther
+std::string_view method_name(Method m);         // kGet -> "GET"
 
 // A captured `{name}` segment: views into the template's name and the matched path.
 struct PathParam {

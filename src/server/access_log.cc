@@ -63,9 +63,10 @@ void AccessLogBuffer::append(const AccessLogEntry& e) {
   append_json_escaped(buffer_, e.api);
   buffer_ += "\",\"route\":\"";
   append_json_escaped(buffer_, e.route);
-  fmt::format_to(it, "\",\"status\":{},\"bytes_in\":{},\"bytes_out\":{},\"duration_ms\":{:.3f},\"upstream_ms\":{:.3f},\"endpoint\":\"",
-                 e.status, e.bytes_in, e.bytes_out, double(e.duration_us) / 1000.0,
-                 double(e.upstream_us) / 1000.0);
+  fmt::format_to(
+      it,
+      "\",\"status\":{},\"bytes_in\":{},\"bytes_out\":{},\"duration_ms\":{:.3f},\"upstream_ms\":{:.3f},\"endpoint\":\"",
+      e.status, e.bytes_in, e.bytes_out, double(e.duration_us) / 1000.0, double(e.upstream_us) / 1000.0);
   append_json_escaped(buffer_, e.endpoint);
   buffer_ += "\",\"reason\":\"";
   append_json_escaped(buffer_, e.reason);

@@ -17,16 +17,16 @@ struct AccessLogEntry {
   std::string_view trace_id;
   std::string_view client_ip;
   std::string_view method;
-  std::string_view path;     // normalized
-  std::string_view api;      // "name:version" or empty
-  std::string_view route;    // template or empty
+  std::string_view path;   // normalized
+  std::string_view api;    // "name:version" or empty
+  std::string_view route;  // template or empty
   int status = 0;
-  uint64_t bytes_in = 0;     // request body bytes
-  uint64_t bytes_out = 0;    // response body bytes
+  uint64_t bytes_in = 0;   // request body bytes
+  uint64_t bytes_out = 0;  // response body bytes
   uint64_t duration_us = 0;
   uint64_t upstream_us = 0;
-  std::string_view endpoint; // upstream address or empty
-  std::string_view reason;   // why the gateway answered itself, or empty
+  std::string_view endpoint;  // upstream address or empty
+  std::string_view reason;    // why the gateway answered itself, or empty
 };
 
 // Owned by the main thread; opened once per process (a reload may change the target).

@@ -98,17 +98,20 @@ void AnalyticsState::append_metrics(std::string& out, const std::vector<const an
   out +=
       "# HELP postern_analytics_events_dropped_total Analytics events lost, by reason.\n"
       "# TYPE postern_analytics_events_dropped_total counter\n";
-  fmt::format_to(std::back_inserter(out), "postern_analytics_events_dropped_total{{reason=\"buffer_full\"}} {}\n", dropped);
+  fmt::format_to(std::back_inserter(out), "postern_analytics_events_dropped_total{{reason=\"buffer_full\"}} {}\n",
+                 dropped);
   fmt::format_to(std::back_inserter(out), "postern_analytics_events_dropped_total{{reason=\"disk_budget\"}} {}\n",
                  stats_.events_dropped_disk.load(std::memory_order_relaxed));
   counter("postern_analytics_bytes_written_total", "Bytes appended to event files.",
           stats_.bytes_written.load(std::memory_order_relaxed));
   counter("postern_analytics_write_errors_total", "Failed writes to event files (retried).",
           stats_.write_errors.load(std::memory_order_relaxed));
-  counter("postern_analytics_files_closed_total", "Event files rotated.", stats_.files_closed.load(std::memory_order_relaxed));
+  counter("postern_analytics_files_closed_total", "Event files rotated.",
+          stats_.files_closed.load(std::memory_order_relaxed));
   gauge("postern_analytics_files_pending", "Closed event files waiting for upload.",
         stats_.files_pending.load(std::memory_order_relaxed));
-  gauge("postern_analytics_disk_bytes", "Bytes of all event files on disk.", stats_.disk_bytes.load(std::memory_order_relaxed));
+  gauge("postern_analytics_disk_bytes", "Bytes of all event files on disk.",
+        stats_.disk_bytes.load(std::memory_order_relaxed));
   counter("postern_analytics_files_uploaded_total", "Event files the collector acknowledged.",
           stats_.files_uploaded.load(std::memory_order_relaxed));
   counter("postern_analytics_events_uploaded_total", "Events in files the collector acknowledged.",

@@ -17,8 +17,8 @@ namespace postern::server {
 class ClientIo {
  public:
   virtual ~ClientIo() = default;
-  virtual void arm_body_read() = 0;                      // the body timeout
-  virtual net::awaitable<bool> send_continue() = 0;      // "HTTP/1.1 100 Continue"
+  virtual void arm_body_read() = 0;                  // the body timeout
+  virtual net::awaitable<bool> send_continue() = 0;  // "HTTP/1.1 100 Continue"
   virtual net::awaitable<size_t> read_client(char* at, size_t room, net::error_code& ec) = 0;
 };
 
@@ -49,11 +49,11 @@ class ClientBody final : public upstream::RequestBody {
   size_t cap_;
   size_t& pos_;
   size_t& end_;
-  const size_t begin_;     // where the body started in the buffer
+  const size_t begin_;  // where the body started in the buffer
   const uint64_t max_bytes_;
   std::string& chunk_;
   http::ChunkedDecoder decoder_;
-  uint64_t taken_ = 0;     // Content-Length bytes handed on
+  uint64_t taken_ = 0;  // Content-Length bytes handed on
   bool replayable_;
   bool continue_sent_ = false;
   bool done_ = false;

@@ -21,14 +21,14 @@ struct InFlight {
   http::RequestHead request;
   http::ResponseHead response;
   router::MatchResult match;
-  std::string path;        // normalized request path
-  std::string head;        // outgoing head scratch
-  std::string chunk;       // decoded chunk payload scratch
-  std::string frame;       // chunk framing scratch
-  std::string piece;       // a response body piece as response filters changed it
-  std::string caller_ip;   // the forwarded client behind trusted proxies
+  std::string path;                                // normalized request path
+  std::string head;                                // outgoing head scratch
+  std::string chunk;                               // decoded chunk payload scratch
+  std::string frame;                               // chunk framing scratch
+  std::string piece;                               // a response body piece as response filters changed it
+  std::string caller_ip;                           // the forwarded client behind trusted proxies
   std::optional<filters::RequestContext> filters;  // the request's, once routed
-  filters::LocalReply refusal;  // a reply the gateway gives before routing
+  filters::LocalReply refusal;                     // a reply the gateway gives before routing
 };
 
 // Worker thread only.

@@ -64,10 +64,8 @@ std::string label_value(std::string_view v) {
 std::string format_double(double d) { return fmt::format("{}", d); }
 }  // namespace
 
-std::string render_prometheus(const MetricsRegistry& registry,
-                              const std::vector<const WorkerMetrics*>& workers,
-                              const GaugeSnapshot& gauges, uint64_t config_generation,
-                              uint64_t reload_failures) {
+std::string render_prometheus(const MetricsRegistry& registry, const std::vector<const WorkerMetrics*>& workers,
+                              const GaugeSnapshot& gauges, uint64_t config_generation, uint64_t reload_failures) {
   std::string out;
   auto it = std::back_inserter(out);
   out += "# HELP postern_requests_total Requests answered, by API, route and status class.\n";
@@ -92,28 +90,25 @@ std::string render_prometheus(const MetricsRegistry& registry,
   for (size_t r = 0; r < size_t(LocalReason::kCount); ++r) {
     uint64_t sum = 0;
     for (const auto* w : workers) sum += w->local_replies[r].get();
-    fmt::format_to(it, "postern_local_replies_total{{reason=\"{}\"}} {}\n",
-                   filters::reply_reason_name(LocalReason(r)), sum);
+    fmt::format_to(it, "postern_local_replies_total{{reason=\"{}\"}} {}\n", filters::reply_reason_name(LocalReason(r)),
+                   sum);
   }
   out += "# HELP postern_upstream_errors_total Failed upstream exchanges, by kind.\n";
   out += "# TYPE postern_upstream_errors_total counter\n";
   for (size_t e = 0; e < size_t(UpstreamError::kCount); ++e) {
     uint64_t sum = 0;
     for (const auto* w : workers) sum += w->upstream_errors[e].get();
-    fmt::format_to(it, "postern_upstream_errors_total{{kind=\"{}\"}} {}\n",
-                   upstream_error_name(UpstreamError(e)), sum);
+    fmt::format_to(it, "postern_upstream_errors_total{{kind=\"{}\"}} {}\n", upstream_error_name(UpstreamError(e)), sum);
   }
   auto counter = [&](const char* name, const char* help, auto field) {
     uint64_t sum = 0;
     for (const auto* w : workers) sum += (w->*field).get();
     fmt::format_to(it, "# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name, sum);
   };
-  counter("postern_connections_accepted_total", "Client connections accepted.",
-          &WorkerMetrics::connections_accepted);
+  counter("postern_connections_accepted_total", "Client connections accepted.", &WorkerMetrics::connections_accepted);
   counter("postern_upstream_connections_opened_total", "Upstream connections opened.",
           &WorkerMetrics::upstream_connections_opened);
-  counter("postern_upstream_connections_reused_total",
-          "Upstream requests sent on a pooled keep-alive connection.",
+  counter("postern_upstream_connections_reused_total", "Upstream requests sent on a pooled keep-alive connection.",
           &WorkerMetrics::upstream_connections_reused);
   fmt::format_to(it,
                  "# HELP postern_active_connections Client connections open now.\n"
@@ -138,12 +133,13 @@ std::string render_prometheus(const MetricsRegistry& registry,
   }
   fmt::format_to(it, "postern_request_duration_seconds_sum {}\npostern_request_duration_seconds_count {}\n",
                  format_double(double(sum_us) / 1e6), count);
-  fmt::format_to(it,
-                 "# HELP postern_config_generation Generation of the configuration in force.\n"
-                 "# TYPE postern_config_generation gauge\npostern_config_generation {}\n"
-                 "# HELP postern_config_reload_failures_total Reloads rejected because the new configuration was invalid.\n"
-                 "# TYPE postern_config_reload_failures_total counter\npostern_config_reload_failures_total {}\n",
-                 config_generation, reload_failures);
+  fmt::format_to(
+      it,
+      "# HELP postern_config_generation Generation of the configuration in force.\n"
+      "# TYPE postern_config_generation gauge\npostern_config_generation {}\n"
+      "# HELP postern_config_reload_failures_total Reloads rejected because the new configuration was invalid.\n"
+      "# TYPE postern_config_reload_failures_total counter\npostern_config_reload_failures_total {}\n",
+      config_generation, reload_failures);
   return out;
 }
 

@@ -36,10 +36,9 @@ const char* upstream_error_name(UpstreamError e);
 // Requests the gateway answered itself, by reason (filters::ReplyReason). One counter each.
 using LocalReason = filters::ReplyReason;
 
-
 // Latency histogram bucket upper bounds, seconds.
-inline constexpr std::array<double, 14> kLatencyBuckets = {
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+inline constexpr std::array<double, 14> kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                           0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
 inline constexpr size_t kRouteBlockSize = 1024;
 inline constexpr size_t kMaxRouteBlocks = 64;  // up to 65536 route labels per process
@@ -58,9 +57,7 @@ struct WorkerMetrics {
   WorkerCounter upstream_connections_opened;
   WorkerCounter upstream_connections_reused;
 
-  RouteCounters& route(uint32_t slot) {
-    return route_blocks[slot / kRouteBlockSize][slot % kRouteBlockSize];
-  }
+  RouteCounters& route(uint32_t slot) { return route_blocks[slot / kRouteBlockSize][slot % kRouteBlockSize]; }
   void observe_latency(uint64_t micros);
 };
 
@@ -70,7 +67,7 @@ class MetricsRegistry {
  public:
   struct Label {
     std::string api;
-    std::string route;   // "GET /pets/{id}"
+    std::string route;  // "GET /pets/{id}"
   };
   // Slot 0 is the label for requests that matched no route.
   MetricsRegistry();
@@ -90,9 +87,7 @@ struct GaugeSnapshot {
 };
 
 // Prometheus text exposition (version 0.0.4) of the sum over workers.
-std::string render_prometheus(const MetricsRegistry& registry,
-                              const std::vector<const WorkerMetrics*>& workers,
-                              const GaugeSnapshot& gauges, uint64_t config_generation,
-                              uint64_t reload_failures);
+std::string render_prometheus(const MetricsRegistry& registry, const std::vector<const WorkerMetrics*>& workers,
+                              const GaugeSnapshot& gauges, uint64_t config_generation, uint64_t reload_failures);
 
 }  // namespace postern::server

@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -46,8 +46,11 @@ bool valid_request_id(std::string_view id) {
 ReplyReason reason_for_status(int status) {
   switch (status) {
     case 408: return ReplyReason::kTimeout;
-    case 413: case 414: case 431: return ReplyReason::kTooLarge;
-    case 501: case 505: return ReplyReason::kNotImplemented;
+    case 413:
+    case 414:
+    case 431: return ReplyReason::kTooLarge;
+    case 501:
+    case 505: return ReplyReason::kNotImplemented;
     default: return ReplyReason::kBadRequest;
   }
 }
@@ -264,8 +267,8 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
     slots_ = worker_.slots();
   }
   const auto& gw = runtime_->config->gateway;
-  http::HeadError err =
-      http::parse_request_head(in.buf.get() + scan.skip, scan.head_end - scan.skip, gw.limits.max_uri_bytes, in.request);
+  http::HeadError err = http::parse_request_head(in.buf.get() + scan.skip, scan.head_end - scan.skip,
+                                                 gw.limits.max_uri_bytes, in.request);
   pos_ = scan.head_end;
   if (err) {
     in.request.keep_alive = false;
@@ -436,7 +439,8 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(filters::RequestCont
   upstream::Exchange exchange(worker_.pool(), worker_.upstream_buffers(), *this, gw.upstream_tls.verify, in.head);
   std::optional<ClientBody> body;
   if (in.request.framing != http::BodyFraming::kNone)
-    body.emplace(static_cast<ClientIo&>(*this), in.request, in.buf.get(), in.cap, pos_, end_, gw.limits.max_body_bytes, in.chunk);
+    body.emplace(static_cast<ClientIo&>(*this), in.request, in.buf.get(), in.cap, pos_, end_, gw.limits.max_body_bytes,
+                 in.chunk);
   const SteadyTime upstream_started = now();
   auto out = co_await exchange.run(*endpoints, worker_.next_round_robin(), body ? &*body : nullptr,
                                    in.request.method == "HEAD", in.response);
@@ -570,13 +574,15 @@ net::awaitable<ProxySession::Outcome> ProxySession::relay_response(upstream::Exc
   auto& metrics = worker_.metrics();
   if (timed_out_ && phase_ == Phase::kUpstreamResponse)
     metrics.upstream_errors[size_t(upstream::UpstreamError::kResponseTimeout)].add();
-  if (ec && !timed_out_ && ec != net::asio::error::eof) metrics.upstream_errors[size_t(upstream::UpstreamError::kReset)].add();
+  if (ec && !timed_out_ && ec != net::asio::error::eof)
+    metrics.upstream_errors[size_t(upstream::UpstreamError::kReset)].add();
   exchange.release(resp.keep_alive && body.reusable() && !ec, now());
   if (!body.complete()) {
     client_keep = false;  // truncated: the client must see the connection end
     if (client_ok) {
       note_error(0, ErrorSource::kUpstream,
-                 framing_error ? "the endpoint sent invalid chunked framing" : "the endpoint's response body ended early");
+                 framing_error ? "the endpoint sent invalid chunked framing"
+                               : "the endpoint's response body ended early");
     }
   }
   if (!client_ok) {

@@ -106,8 +106,8 @@ class ProxySession final : public net::DeadlineEntry, private upstream::Exchange
   Worker& worker_;
   net::Transport transport_;
   size_t listener_index_;
-  std::shared_ptr<const Runtime> runtime_;           // the runtime the current request started with
-  std::shared_ptr<filters::WorkerSlots> slots_;      // this worker's filter state for runtime_
+  std::shared_ptr<const Runtime> runtime_;       // the runtime the current request started with
+  std::shared_ptr<filters::WorkerSlots> slots_;  // this worker's filter state for runtime_
   std::string client_ip_;
   bool trusted_peer_ = false;
   std::string client_cert_subject_;  // verified client certificate (mutual TLS), else empty

@@ -14,15 +14,15 @@
 namespace postern::server {
 
 struct RequestRecord {
-  int64_t unix_micros = 0;        // when the response completed
+  int64_t unix_micros = 0;  // when the response completed
   std::string_view request_id;
   std::string_view trace_id;
   std::string_view node;
-  std::string_view client_ip;     // the caller (behind trusted proxies: the forwarded client)
+  std::string_view client_ip;  // the caller (behind trusted proxies: the forwarded client)
   std::string_view method;
-  std::string_view path;          // normalized
+  std::string_view path;  // normalized
   std::string_view user_agent;
-  const config::Route* route = nullptr;       // null: not routed
+  const config::Route* route = nullptr;         // null: not routed
   const filters::Identity* identity = nullptr;  // null: not authenticated
   int status = 0;
   int error_code = 0;

@@ -17,17 +17,17 @@ namespace postern::server {
 struct RuntimeRoute;
 
 struct RequestState {
-  const RuntimeRoute* route = nullptr;           // once routed
-  filters::RequestContext* filters = nullptr;    // once routed: what the filters decided
-  InlineString<128> request_id;                  // the client's (validated) or a new one
-  InlineString<32> trace_id;                     // 32 hex digits
-  InlineString<55> traceparent;                  // what the backend receives
-  std::string_view tracestate;                   // forwarded with a continued trace
-  std::string_view caller_ip;                    // the client behind trusted proxies, or the peer
+  const RuntimeRoute* route = nullptr;         // once routed
+  filters::RequestContext* filters = nullptr;  // once routed: what the filters decided
+  InlineString<128> request_id;                // the client's (validated) or a new one
+  InlineString<32> trace_id;                   // 32 hex digits
+  InlineString<55> traceparent;                // what the backend receives
+  std::string_view tracestate;                 // forwarded with a continued trace
+  std::string_view caller_ip;                  // the client behind trusted proxies, or the peer
   SteadyTime started{};
   uint64_t upstream_us = 0;
-  uint64_t bytes_in = 0;   // request body bytes
-  uint64_t bytes_out = 0;  // response body bytes
+  uint64_t bytes_in = 0;      // request body bytes
+  uint64_t bytes_out = 0;     // response body bytes
   const char* endpoint = "";  // the endpoint URL last tried
   // Why the request failed (analytics error_*; kNone: it did not).
   int error_code = 0;

@@ -25,9 +25,8 @@ bool Runtime::is_trusted_proxy(const net::asio::ip::address& peer) const {
 }
 
 std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snapshot> snapshot,
-                                             MetricsRegistry& registry, uint64_t generation,
-                                             unsigned workers, std::string& error,
-                                             std::shared_ptr<throttle::CounterStore> throttle_store,
+                                             MetricsRegistry& registry, uint64_t generation, unsigned workers,
+                                             std::string& error, std::shared_ptr<throttle::CounterStore> throttle_store,
                                              filters::PasswordChecker* password_checker) {
   auto rt = std::make_shared<Runtime>();
   rt->config = snapshot;
@@ -35,10 +34,11 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
   const auto& gw = snapshot->gateway;
   for (const auto& l : gw.listeners) {
     if (l.tls) {
-      auto ctx = net::make_server_tls(
-          l.tls->cert_file, l.tls->key_file, error,
-          l.tls->client_auth == config::TlsServerConfig::ClientAuth::kNone ? std::filesystem::path() : l.tls->client_ca_file,
-          l.tls->client_auth == config::TlsServerConfig::ClientAuth::kRequired);
+      auto ctx = net::make_server_tls(l.tls->cert_file, l.tls->key_file, error,
+                                      l.tls->client_auth == config::TlsServerConfig::ClientAuth::kNone
+                                          ? std::filesystem::path()
+                                          : l.tls->client_ca_file,
+                                      l.tls->client_auth == config::TlsServerConfig::ClientAuth::kRequired);
       if (!ctx) {
         error = "listener '" + l.name + "': " + error;
         return nullptr;

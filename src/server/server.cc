@@ -5,9 +5,9 @@
 #include <thread>
 
 #include "admin/admin_server.h"
-#include "filters/auth/jwt_authenticator.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "filters/auth/jwt_authenticator.h"
 
 namespace postern::server {
 
@@ -49,8 +49,8 @@ int Server::run() {
   std::string error;
   auto store = throttling_.store_for(gw.throttling);
   // One checking thread per two cores: a password flood then takes at most half the CPU.
-  password_checker_ =
-      std::make_unique<filters::PasswordChecker>(std::max(1u, std::thread::hardware_concurrency() / 2), 64);
+  password_checker_ = std::make_unique<filters::PasswordChecker>(std::max(1u, std::thread::hardware_concurrency() / 2),
+                                                                 64);
   runtime_ = build_runtime(loaded.snapshot, registry_, ++generation_, n, error, store, password_checker_.get());
   if (!runtime_) {
     log::error("{}", error);
@@ -107,12 +107,11 @@ int Server::run() {
   ready_ = true;
   std::string addrs;
   for (size_t i = 0; i < gw.listeners.size(); ++i) {
-    addrs += (addrs.empty() ? "" : ", ") + gw.listeners[i].name + " " +
-             bound[i].address().to_string() + ":" + std::to_string(bound[i].port());
+    addrs += (addrs.empty() ? "" : ", ") + gw.listeners[i].name + " " + bound[i].address().to_string() + ":" +
+             std::to_string(bound[i].port());
   }
-  log::info("postern: ready, {} workers, {} APIs, {} routes; listening on {}{}", n,
-            runtime_->config->apis.size(), runtime_->config->routes.size(), addrs,
-            gw.admin ? "; admin " + gw.admin->text : "");
+  log::info("postern: ready, {} workers, {} APIs, {} routes; listening on {}{}", n, runtime_->config->apis.size(),
+            runtime_->config->routes.size(), addrs, gw.admin ? "; admin " + gw.admin->text : "");
 
   // The main loop ends when the drain is complete: workers stop their loops, then we stop ours.
   main_loop_.run();
@@ -150,8 +149,7 @@ bool Server::reload(std::vector<std::string>& errors) {
       errors.push_back(d.format());
       log::error("reload: {}", d.format());
     }
-    log::error("reload rejected ({} errors); the previous configuration stays in force",
-               loaded.diagnostics.size());
+    log::error("reload rejected ({} errors); the previous configuration stays in force", loaded.diagnostics.size());
     return false;
   }
   for (const auto& w : loaded.warnings) log::warn("reload: {}", w.format());
@@ -183,8 +181,8 @@ bool Server::reload(std::vector<std::string>& errors) {
   for (auto& w : workers_) w->publish(rt);
   throttling_.apply(rt->config->gateway.throttling, store);
   analytics_.check_reload(rt->config->gateway.analytics);
-  log::info("reloaded configuration (generation {}): {} APIs, {} routes", generation_,
-            rt->config->apis.size(), rt->config->routes.size());
+  log::info("reloaded configuration (generation {}): {} APIs, {} routes", generation_, rt->config->apis.size(),
+            rt->config->routes.size());
   return true;
 }
 

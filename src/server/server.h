@@ -10,13 +10,13 @@
 
 #include "admin/admin_backend.h"
 #include "config/loader.h"
-#include "net/asio.h"
-#include "server/analytics_state.h"
-#include "server/access_log.h"
 #include "filters/auth/jwks_fetcher.h"
+#include "filters/auth/password_checker.h"
+#include "net/asio.h"
+#include "server/access_log.h"
+#include "server/analytics_state.h"
 #include "server/metrics.h"
 #include "server/runtime.h"
-#include "filters/auth/password_checker.h"
 #include "server/throttling_state.h"
 #include "server/worker.h"
 
@@ -68,7 +68,7 @@ class Server final : public admin::AdminBackend {
   MetricsRegistry registry_;
   std::shared_ptr<AccessLogWriter> access_log_;
   std::shared_ptr<filters::JwksFetchers> jwks_;  // for the runtime in force
-  std::vector<std::string> revoked_;     // jtis revoked through the admin API
+  std::vector<std::string> revoked_;             // jtis revoked through the admin API
   ThrottlingState throttling_;
   AnalyticsState analytics_;
   // Basic-auth password checks, off the workers; destroyed before the workers (members are

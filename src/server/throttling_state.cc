@@ -151,8 +151,8 @@ std::string ThrottlingState::tiers_json(const config::ThrottlingConfig& c) {
   out += "\",\"default_subscription_tier\":\"";
   append_json_escaped(out, c.default_subscription_tier);
   out += "\"";
-  for (auto [name, map] : {std::pair{"resource", &c.resource}, {"application", &c.application},
-                           {"subscription", &c.subscription}}) {
+  for (auto [name, map] :
+       {std::pair{"resource", &c.resource}, {"application", &c.application}, {"subscription", &c.subscription}}) {
     out += fmt::format(",\"{}\":[", name);
     bool first = true;
     for (const auto& [n, t] : *map) {
@@ -171,26 +171,33 @@ void ThrottlingState::append_metrics(std::string& out) const {
   auto st = store_->stats();
   out += "# HELP postern_throttle_keys Throttling keys held in memory.\n# TYPE postern_throttle_keys gauge\n";
   out += fmt::format("postern_throttle_keys {}\n", st.keys);
-  out += "# HELP postern_throttle_memory_bytes Accounted memory of the throttling counters.\n"
-         "# TYPE postern_throttle_memory_bytes gauge\n";
+  out +=
+      "# HELP postern_throttle_memory_bytes Accounted memory of the throttling counters.\n"
+      "# TYPE postern_throttle_memory_bytes gauge\n";
   out += fmt::format("postern_throttle_memory_bytes {}\n", st.bytes);
-  out += "# HELP postern_throttle_memory_limit_bytes Configured bound (throttling.memory).\n"
-         "# TYPE postern_throttle_memory_limit_bytes gauge\n";
+  out +=
+      "# HELP postern_throttle_memory_limit_bytes Configured bound (throttling.memory).\n"
+      "# TYPE postern_throttle_memory_limit_bytes gauge\n";
   out += fmt::format("postern_throttle_memory_limit_bytes {}\n", store_->memory_bound());
-  out += "# HELP postern_throttle_evictions_total Keys dropped to stay within the memory bound; live = window still running.\n"
-         "# TYPE postern_throttle_evictions_total counter\n";
+  out +=
+      "# HELP postern_throttle_evictions_total Keys dropped to stay within the memory bound; live = window still "
+      "running.\n"
+      "# TYPE postern_throttle_evictions_total counter\n";
   out += fmt::format("postern_throttle_evictions_total{{live=\"false\"}} {}\n", st.evictions - st.live_evictions);
   out += fmt::format("postern_throttle_evictions_total{{live=\"true\"}} {}\n", st.live_evictions);
   if (sync_) {
     auto rs = sync_->stats();
-    out += "# HELP postern_throttle_redis_up Whether the last Redis round trip succeeded (1) or failed (0).\n"
-           "# TYPE postern_throttle_redis_up gauge\n";
+    out +=
+        "# HELP postern_throttle_redis_up Whether the last Redis round trip succeeded (1) or failed (0).\n"
+        "# TYPE postern_throttle_redis_up gauge\n";
     out += fmt::format("postern_throttle_redis_up {}\n", rs.up ? 1 : 0);
-    out += "# HELP postern_throttle_redis_rounds_total Redis round trips that carried counts.\n"
-           "# TYPE postern_throttle_redis_rounds_total counter\n";
+    out +=
+        "# HELP postern_throttle_redis_rounds_total Redis round trips that carried counts.\n"
+        "# TYPE postern_throttle_redis_rounds_total counter\n";
     out += fmt::format("postern_throttle_redis_rounds_total {}\n", rs.rounds);
-    out += "# HELP postern_throttle_redis_failures_total Failed Redis connects or round trips.\n"
-           "# TYPE postern_throttle_redis_failures_total counter\n";
+    out +=
+        "# HELP postern_throttle_redis_failures_total Failed Redis connects or round trips.\n"
+        "# TYPE postern_throttle_redis_failures_total counter\n";
     out += fmt::format("postern_throttle_redis_failures_total {}\n", rs.failures);
   }
 }

@@ -27,8 +27,7 @@ void Worker::set_analytics_flush(Millis flush_interval) {
 
 Worker::~Worker() { join(); }
 
-bool Worker::open_listeners(const Runtime& runtime, std::vector<net::tcp::endpoint>& bound,
-                            std::string& error) {
+bool Worker::open_listeners(const Runtime& runtime, std::vector<net::tcp::endpoint>& bound, std::string& error) {
   const bool first = bound.empty();
   const auto& listeners = runtime.config->gateway.listeners;
   for (size_t i = 0; i < listeners.size(); ++i) {

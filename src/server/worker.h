@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "analytics/event_buffer.h"
+#include "filters/worker_slots.h"
 #include "net/asio.h"
 #include "net/deadline_list.h"
 #include "server/access_log.h"
-#include "filters/worker_slots.h"
 #include "server/in_flight.h"
 #include "server/metrics.h"
 #include "server/runtime.h"
@@ -33,8 +33,7 @@ class Worker {
   // Main thread, before start(): opens this worker's listening sockets. `bound` holds the
   // addresses the first worker actually bound (so port 0 resolves to one port for all
   // workers); empty for the first worker, which fills it.
-  bool open_listeners(const Runtime& runtime, std::vector<net::tcp::endpoint>& bound,
-                      std::string& error);
+  bool open_listeners(const Runtime& runtime, std::vector<net::tcp::endpoint>& bound, std::string& error);
   // Main thread: starts the thread with `runtime` in force.
   void start(std::shared_ptr<const Runtime> runtime);
   // Main thread: publishes a new runtime; requests already running keep theirs.

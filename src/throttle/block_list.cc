@@ -106,7 +106,8 @@ bool BlockList::blocks_ip(std::string_view ip) const {
   std::array<uint8_t, 16> a;
   if (!parse_ip(ip, v6, a)) return false;
   // An IPv4 client seen on a dual-stack socket (::ffff:a.b.c.d) is matched as IPv4.
-  if (v6 && std::all_of(a.begin(), a.begin() + 10, [](uint8_t b) { return b == 0; }) && a[10] == 0xff && a[11] == 0xff) {
+  if (v6 && std::all_of(a.begin(), a.begin() + 10, [](uint8_t b) { return b == 0; }) && a[10] == 0xff &&
+      a[11] == 0xff) {
     std::array<uint8_t, 16> v4{};
     std::memcpy(v4.data(), a.data() + 12, 4);
     a = v4;

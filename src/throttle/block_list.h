@@ -36,7 +36,7 @@ class BlockList {
   bool has_ip_rules() const { return !nets_.empty(); }
   const std::vector<BlockRule>& rules() const { return rules_; }
 
-  bool blocks_ip(std::string_view ip) const;                      // textual address
+  bool blocks_ip(std::string_view ip) const;                               // textual address
   bool blocks_api(std::string_view name, std::string_view version) const;  // "Name:version" or "Name"
   bool blocks_application(std::string_view id, std::string_view name) const;
   bool blocks_user(std::string_view user) const;

@@ -28,7 +28,7 @@
 namespace postern::throttle {
 
 struct Quota {
-  uint64_t limit = 0;      // per window
+  uint64_t limit = 0;  // per window
   int64_t unit_ms = 60'000;
   bool fail_closed = false;  // distributed, Redis down: refuse instead of counting locally
 };
@@ -65,10 +65,10 @@ struct Delta {
 
 struct StoreStats {
   uint64_t keys = 0;
-  uint64_t bytes = 0;            // accounted memory (see entry_bytes)
-  uint64_t evictions = 0;        // keys dropped to stay within the bound
-  uint64_t live_evictions = 0;   // of which their window was still running
-  uint64_t reclaimed = 0;        // idle keys dropped by sweep()
+  uint64_t bytes = 0;           // accounted memory (see entry_bytes)
+  uint64_t evictions = 0;       // keys dropped to stay within the bound
+  uint64_t live_evictions = 0;  // of which their window was still running
+  uint64_t reclaimed = 0;       // idle keys dropped by sweep()
 };
 
 class CounterStore {
@@ -136,8 +136,8 @@ class CounterStore {
   struct Shard {
     mutable std::mutex mu;
     std::unordered_map<std::string, Entry, Hash, std::equal_to<>> map;
-    std::vector<std::string> dirty;   // keys with unsynced counts
-    std::vector<Delta> orphans;       // unsynced counts of windows that have ended
+    std::vector<std::string> dirty;  // keys with unsynced counts
+    std::vector<Delta> orphans;      // unsynced counts of windows that have ended
     uint64_t bytes = 0;
     uint64_t evictions = 0;
     uint64_t live_evictions = 0;

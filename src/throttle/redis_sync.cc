@@ -80,8 +80,9 @@ void RedisSync::fail(const std::string& why) {
   }
   // Logged when Redis goes away and on the very first failure (a wrong address or password
   // at start), not on every retry.
-  if (was_up || first) log::warn("throttling: Redis {}:{} unreachable ({}); fail-open tiers count locally, fail-closed tiers answer 503",
-                        options_.host, options_.port, why);
+  if (was_up || first)
+    log::warn("throttling: Redis {}:{} unreachable ({}); fail-open tiers count locally, fail-closed tiers answer 503",
+              options_.host, options_.port, why);
 }
 
 bool RedisSync::connect() {
@@ -101,7 +102,8 @@ bool RedisSync::connect() {
     return ok;
   };
   if (!options_.password.empty()) {
-    auto* r = static_cast<redisReply*>(redisCommand(ctx_, "AUTH %b", options_.password.data(), options_.password.size()));
+    auto* r = static_cast<redisReply*>(
+        redisCommand(ctx_, "AUTH %b", options_.password.data(), options_.password.size()));
     if (!command_ok(r)) return false;
   }
   if (options_.database != 0) {

@@ -36,9 +36,9 @@ struct RedisOptions {
 
 struct RedisSyncStats {
   bool up = false;
-  uint64_t rounds = 0;          // successful round trips that carried counts
+  uint64_t rounds = 0;  // successful round trips that carried counts
   uint64_t keys_synced = 0;
-  uint64_t failures = 0;        // failed connects or round trips
+  uint64_t failures = 0;  // failed connects or round trips
   std::string last_error;
 };
 
@@ -48,7 +48,7 @@ class RedisSync {
   ~RedisSync();  // stops the thread
   void start();
   void stop();
-  void wake();   // any thread; cheap when already woken
+  void wake();  // any thread; cheap when already woken
   RedisSyncStats stats() const;
   const RedisOptions& options() const { return options_; }
   // The Redis key of a counter key's window.

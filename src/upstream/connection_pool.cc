@@ -23,12 +23,11 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::create(const Target& target)
     return std::make_unique<UpstreamConnection>(net::Transport(std::move(socket), *client_tls_),
                                                 std::string(target.pool_key));
   }
-  return std::make_unique<UpstreamConnection>(net::Transport(std::move(socket)),
-                                              std::string(target.pool_key));
+  return std::make_unique<UpstreamConnection>(net::Transport(std::move(socket)), std::string(target.pool_key));
 }
 
-net::awaitable<void> ConnectionPool::connect(UpstreamConnection& conn, const Target& target,
-                                             bool verify_tls, net::error_code& ec) {
+net::awaitable<void> ConnectionPool::connect(UpstreamConnection& conn, const Target& target, bool verify_tls,
+                                             net::error_code& ec) {
   net::tcp::endpoint ep;
   std::memcpy(ep.data(), target.address, target.address_length);
   ep.resize(target.address_length);

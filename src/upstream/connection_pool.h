@@ -52,8 +52,7 @@ class ConnectionPool {
 
   // TCP connect (+ TLS handshake) for a connection made by create(). The caller enforces
   // the connect timeout by cancelling conn.transport.
-  net::awaitable<void> connect(UpstreamConnection& conn, const Target& target, bool verify_tls,
-                               net::error_code& ec);
+  net::awaitable<void> connect(UpstreamConnection& conn, const Target& target, bool verify_tls, net::error_code& ec);
 
   // Returns a connection whose last exchange completed cleanly.
   void release(std::unique_ptr<UpstreamConnection> conn, SteadyTime now);
@@ -72,9 +71,7 @@ class ConnectionPool {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>, KeyHash,
-                     std::equal_to<>>
-      idle_;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>, KeyHash, std::equal_to<>> idle_;
   size_t idle_total_ = 0;
 };
 

@@ -151,8 +151,8 @@ Exchange::HeadRead Exchange::parse_head(bool head_request, http::ResponseHead& r
     auto scan = http::find_head_end(buf_.data(), end_, buf_.size() - 1024, 502);
     if (scan.kind == http::HeadScan::Kind::kError) return HeadRead::kBad;
     if (scan.kind == http::HeadScan::Kind::kNeedMore) return HeadRead::kNeedMore;
-    http::HeadError herr =
-        http::parse_response_head(buf_.data() + scan.skip, scan.head_end - scan.skip, head_request, response);
+    http::HeadError herr = http::parse_response_head(buf_.data() + scan.skip, scan.head_end - scan.skip, head_request,
+                                                     response);
     if (herr || response.status == 101) return HeadRead::kBad;
     if (response.status >= 200) {
       head_end_ = scan.head_end;

@@ -51,8 +51,8 @@ class Exchange {
   ~Exchange();
 
   // `body` null: the request has none. `head_request`: the response has no body.
-  net::awaitable<Outcome> run(const EndpointSet& endpoints, uint64_t round_robin, RequestBody* body,
-                              bool head_request, http::ResponseHead& response);
+  net::awaitable<Outcome> run(const EndpointSet& endpoints, uint64_t round_robin, RequestBody* body, bool head_request,
+                              http::ResponseHead& response);
 
   // After kResponse.
   UpstreamConnection& connection() { return *conn_; }

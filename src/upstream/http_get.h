@@ -11,10 +11,10 @@
 namespace postern::upstream {
 
 struct HttpGetResult {
-  bool ok = false;       // a complete 2xx response was read
+  bool ok = false;  // a complete 2xx response was read
   int status = 0;
   std::string body;
-  std::string error;     // why not ok
+  std::string error;  // why not ok
   std::string cache_control;
 };
 

@@ -15,7 +15,7 @@ namespace postern::upstream {
 
 struct EndpointTargets {
   const config::Endpoint* endpoint = nullptr;
-  std::vector<Target> targets;        // one per resolved address
+  std::vector<Target> targets;         // one per resolved address
   std::vector<std::string> pool_keys;  // storage for targets[i].pool_key
 };
 

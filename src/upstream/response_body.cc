@@ -21,9 +21,7 @@ ResponseBody::Step ResponseBody::take(std::string_view& data, bool& last) {
   data = {};
   last = false;
   switch (framing_) {
-    case http::BodyFraming::kNone:
-      last = true;
-      return Step::kPiece;
+    case http::BodyFraming::kNone: last = true; return Step::kPiece;
     case http::BodyFraming::kContentLength: {
       if (remaining_ == 0) {
         last = true;

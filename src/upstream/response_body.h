@@ -44,7 +44,7 @@ class ResponseBody {
   std::string& scratch_;
   http::ChunkedDecoder chunked_;
   bool complete_ = false;
-  bool eof_ = false;    // until-close: the backend closed (the body's end)
+  bool eof_ = false;  // until-close: the backend closed (the body's end)
   uint64_t payload_ = 0;
 };
 

@@ -30,35 +30,47 @@ class Analytics : public GatewayTest {
     start_echo();
     GatewayOptions o;
     o.workers = workers;
-    o.security = "  issuers:\n"
-                 "    - {name: test, issuer: test-issuer, certificate: " + pub_.string() + "}\n";
-    o.throttling = "  unauthenticated_tier: Unlimited\n"
-                   "  tiers:\n"
-                   "    subscription:\n"
-                   "      Two: {requests: 2, per: hour}\n"
-                   "      Roomy: {requests: 100000, per: hour}\n";
+    o.security =
+        "  issuers:\n"
+        "    - {name: test, issuer: test-issuer, certificate: " +
+        pub_.string() + "}\n";
+    o.throttling =
+        "  unauthenticated_tier: Unlimited\n"
+        "  tiers:\n"
+        "    subscription:\n"
+        "      Two: {requests: 2, per: hour}\n"
+        "      Roomy: {requests: 100000, per: hour}\n";
     o.analytics = analytics;
-    o.apis["open.yaml"] = "openapi: 3.0.0\n"
-                          "info: {title: Open, version: '1'}\n"
-                          "x-wso2-basePath: /open\n"
-                          "x-wso2-disable-security: true\n"
-                          "x-wso2-owner: ops-team\n"
-                          "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
-                          "paths:\n"
-                          "  /a: {get: {}, post: {}}\n";
-    o.apis["shop.yaml"] = "openapi: 3.0.0\n"
-                          "info: {title: Shop, version: '2'}\n"
-                          "x-wso2-basePath: /shop\n"
-                          "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
-                          "paths:\n"
-                          "  /items/{id}: {get: {}}\n";
-    o.apis["dead.yaml"] = "openapi: 3.0.0\n"
-                          "info: {title: Dead, version: '1'}\n"
-                          "x-wso2-basePath: /dead\n"
-                          "x-wso2-disable-security: true\n"
-                          "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:" + std::to_string(free_port()) + "\"]}\n"
-                          "paths:\n"
-                          "  /a: {get: {}}\n";
+    o.apis["open.yaml"] =
+        "openapi: 3.0.0\n"
+        "info: {title: Open, version: '1'}\n"
+        "x-wso2-basePath: /open\n"
+        "x-wso2-disable-security: true\n"
+        "x-wso2-owner: ops-team\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
+        "paths:\n"
+        "  /a: {get: {}, post: {}}\n";
+    o.apis["shop.yaml"] =
+        "openapi: 3.0.0\n"
+        "info: {title: Shop, version: '2'}\n"
+        "x-wso2-basePath: /shop\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
+        "paths:\n"
+        "  /items/{id}: {get: {}}\n";
+    o.apis["dead.yaml"] =
+        "openapi: 3.0.0\n"
+        "info: {title: Dead, version: '1'}\n"
+        "x-wso2-basePath: /dead\n"
+        "x-wso2-disable-security: true\n"
+        "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:" +
+        std::to_string(free_port()) +
+        "\"]}\n"
+        "paths:\n"
+        "  /a: {get: {}}\n";
     ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   }
 
@@ -99,7 +111,9 @@ TEST_F(Analytics, EveryRequestIsOneEventWithWhatWasDecided) {
     EXPECT_NE(tp.substr(36, 16), "b7ad6b7169203331") << tp;
   }
   std::string two = token("--api Shop:2 --tier Two --app-id app-7 --app-name Seven --sub alice --client-id ck-7");
-  for (int i = 0; i < 5; ++i) send(i < 2 ? "shop-ok" : "shop-throttled", "GET", "/shop/items/" + std::to_string(i), {{"Authorization", "Bearer " + two}});
+  for (int i = 0; i < 5; ++i)
+    send(i < 2 ? "shop-ok" : "shop-throttled", "GET", "/shop/items/" + std::to_string(i),
+         {{"Authorization", "Bearer " + two}});
   for (int i = 0; i < 3; ++i) send("no-token", "GET", "/shop/items/1");
   for (int i = 0; i < 2; ++i) send("not-found", "GET", "/nowhere");
   for (int i = 0; i < 2; ++i) send("dead", "GET", "/dead/a");
@@ -122,7 +136,7 @@ TEST_F(Analytics, EveryRequestIsOneEventWithWhatWasDecided) {
     EXPECT_FALSE(e["node"].str().empty());
     EXPECT_GE(e["total_us"].num(), e["upstream_us"].num());
     EXPECT_EQ(e["gateway_us"].num(), e["total_us"].num() - e["upstream_us"].num());
-    EXPECT_EQ(e["cache_hit"].str(), "");  // false: Json renders booleans as ""
+    EXPECT_EQ(e["cache_hit"].str(), "");      // false: Json renders booleans as ""
     EXPECT_TRUE(e.has("api_owner")) << kind;  // every key, always
     if (kind == "open") {
       EXPECT_EQ(e["status"].num(), 200);
@@ -235,9 +249,10 @@ TEST_F(Analytics, KillNineLosesNoServedRequestInEveryEventMode) {
 }
 
 TEST_F(Analytics, DiskBudgetDropsTheOldestAndReportsIt) {
-  ASSERT_NO_FATAL_FAILURE(start("  flush_interval: 10ms\n  compression: none\n  rotate_size: 4KiB\n"
-                                "  rotate_age: 200ms\n  max_disk: 16KiB\n",
-                                "1"));
+  ASSERT_NO_FATAL_FAILURE(
+      start("  flush_interval: 10ms\n  compression: none\n  rotate_size: 4KiB\n"
+            "  rotate_age: 200ms\n  max_disk: 16KiB\n",
+            "1"));
   const int n = 300;
   for (int i = 0; i < n; ++i) ASSERT_EQ(http_request(port(), "GET", "/open/a")->status, 200);
   std::string m;
@@ -269,7 +284,8 @@ TEST_F(Analytics, DiskBudgetDropsTheOldestAndReportsIt) {
   // Every drop is reported: a gap record and a warning for each, counted in the metrics
   // (which were read before the last drops the shutdown may still make).
   size_t warnings = 0;
-  for (size_t at = 0; (at = gw->log().find("disk budget (16384 bytes) exceeded: deleted", at)) != std::string::npos; ++at)
+  for (size_t at = 0; (at = gw->log().find("disk budget (16384 bytes) exceeded: deleted", at)) != std::string::npos;
+       ++at)
     ++warnings;
   EXPECT_EQ(gaps.size(), warnings);
   EXPECT_GE(double(gaps.size()), dropped_files);
@@ -298,10 +314,10 @@ TEST_F(Analytics, PrometheusAcceptsTheMetrics) {
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_EQ(check.output, "") << "promtool lint findings";
   // What the issue asks /metrics to cover.
-  for (const char* name : {"postern_requests_total", "postern_request_duration_seconds_bucket",
-                           "postern_local_replies_total", "postern_upstream_errors_total",
-                           "postern_analytics_events_buffered", "postern_analytics_files_pending",
-                           "postern_analytics_files_dropped_total"}) {
+  for (const char* name :
+       {"postern_requests_total", "postern_request_duration_seconds_bucket", "postern_local_replies_total",
+        "postern_upstream_errors_total", "postern_analytics_events_buffered", "postern_analytics_files_pending",
+        "postern_analytics_files_dropped_total"}) {
     EXPECT_NE(r->body.find(std::string("\n") + name), std::string::npos) << name;
   }
   EXPECT_NE(r->body.find("reason=\"throttled\""), std::string::npos);
@@ -312,10 +328,12 @@ TEST_F(Analytics, ARealPrometheusScrapesTheGateway) {
   ASSERT_NO_FATAL_FAILURE(start("  flush_interval: 100ms\n"));
   for (int i = 0; i < 7; ++i) ASSERT_EQ(http_request(port(), "GET", "/open/a")->status, 200);
   const int prom_port = free_port();
-  write_file(tmp / "prometheus.yml", "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-                                     "scrape_configs:\n"
-                                     "  - job_name: postern\n"
-                                     "    static_configs: [{targets: ['127.0.0.1:" + std::to_string(gw->admin_port()) + "']}]\n");
+  write_file(tmp / "prometheus.yml",
+             "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+             "scrape_configs:\n"
+             "  - job_name: postern\n"
+             "    static_configs: [{targets: ['127.0.0.1:" +
+                 std::to_string(gw->admin_port()) + "']}]\n");
   Process prom({"/usr/bin/prometheus", "--config.file=" + (tmp / "prometheus.yml").string(),
                 "--storage.tsdb.path=" + (tmp / "prom-data").string(),
                 "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
@@ -327,7 +345,8 @@ TEST_F(Analytics, ARealPrometheusScrapesTheGateway) {
     body = r ? r->body : "";
     return body;
   };
-  EXPECT_TRUE(eventually(30000ms, [&] { return query("up%7Bjob%3D%22postern%22%7D").find("\"1\"]") != std::string::npos; }))
+  EXPECT_TRUE(
+      eventually(30000ms, [&] { return query("up%7Bjob%3D%22postern%22%7D").find("\"1\"]") != std::string::npos; }))
       << body << prom.log();
   EXPECT_TRUE(eventually(10000ms, [&] {
     return query("sum(postern_requests_total%7Bapi%3D%22Open%3A1%22%7D)").find("\"7\"]") != std::string::npos;

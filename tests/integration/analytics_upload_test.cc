@@ -21,8 +21,9 @@ namespace {
 class Collector {
  public:
   Collector(const fs::path& dir, int port, std::vector<std::string> extra) : db_(dir / "events.db"), port_(port) {
-    std::vector<std::string> argv{postern_binary(), "analytics", "collect", "--listen",
-                                  "127.0.0.1:" + std::to_string(port), "--db", "sqlite://" + db_.string()};
+    std::vector<std::string> argv{
+        postern_binary(),          "analytics", "collect", "--listen", "127.0.0.1:" + std::to_string(port), "--db",
+        "sqlite://" + db_.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<Process>(argv, dir / ("collector-" + std::to_string(port) + ".log"));
     if (!eventually(10000ms, [&] { return port_open(port) || !proc_->alive(); }) || !proc_->alive())
@@ -139,15 +140,20 @@ class AnalyticsUpload : public GatewayTest {
     start_echo();
     GatewayOptions o;
     o.throttling = "  unauthenticated_tier: Unlimited\n";
-    o.analytics = "  flush_interval: 20ms\n  rotate_size: 8KiB\n  rotate_age: 300ms\n  max_disk: 64MiB\n"
-                  "  upload:\n" + upload;
-    o.apis["open.yaml"] = "openapi: 3.0.0\n"
-                          "info: {title: Open, version: '1'}\n"
-                          "x-wso2-basePath: /open\n"
-                          "x-wso2-disable-security: true\n"
-                          "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
-                          "paths:\n"
-                          "  /a: {get: {}}\n";
+    o.analytics =
+        "  flush_interval: 20ms\n  rotate_size: 8KiB\n  rotate_age: 300ms\n  max_disk: 64MiB\n"
+        "  upload:\n" +
+        upload;
+    o.apis["open.yaml"] =
+        "openapi: 3.0.0\n"
+        "info: {title: Open, version: '1'}\n"
+        "x-wso2-basePath: /open\n"
+        "x-wso2-disable-security: true\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
+        "paths:\n"
+        "  /a: {get: {}}\n";
     ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   }
   std::string metrics() {
@@ -167,9 +173,12 @@ TEST_F(AnalyticsUpload, CollectorDownForTheWholeRunThenUpEverythingArrivesOnce) 
   Pki pki = make_pki(tmp.path(), "collector-");
   ::setenv("POSTERN_TEST_COLLECTOR_TOKEN", "collector-token-0123456789", 1);
   const int collector_port = free_port();
-  ASSERT_NO_FATAL_FAILURE(start("    url: https://127.0.0.1:" + std::to_string(collector_port) + "\n"
+  ASSERT_NO_FATAL_FAILURE(start("    url: https://127.0.0.1:" + std::to_string(collector_port) +
+                                "\n"
                                 "    token_env: POSTERN_TEST_COLLECTOR_TOKEN\n"
-                                "    ca_file: " + pki.ca_cert.string() + "\n"
+                                "    ca_file: " +
+                                pki.ca_cert.string() +
+                                "\n"
                                 "    interval: 100ms\n    retry_min: 50ms\n    retry_max: 200ms\n"));
   const int n = 400;
   ASSERT_NO_FATAL_FAILURE(send(n));
@@ -178,17 +187,21 @@ TEST_F(AnalyticsUpload, CollectorDownForTheWholeRunThenUpEverythingArrivesOnce) 
   ASSERT_TRUE(eventually(20000ms, [&] {
     m = metrics();
     return metric(m, "postern_analytics_events_written_total") == n &&
-           metric(m, "postern_analytics_files_pending") >= 3 && metric(m, "postern_analytics_upload_failures_total") > 0;
+           metric(m, "postern_analytics_files_pending") >= 3 &&
+           metric(m, "postern_analytics_upload_failures_total") > 0;
   })) << m;
   double files = metric(m, "postern_analytics_files_pending");
 
   Collector collector(tmp.path(), collector_port,
                       {"--token-env", "POSTERN_TEST_COLLECTOR_TOKEN", "--tls-cert", pki.server_cert.string(),
                        "--tls-key", pki.server_key.string()});
-  ASSERT_TRUE(eventually(30000ms, [&] {
-    m = metrics();
-    return metric(m, "postern_analytics_files_pending") == 0 && metric(m, "postern_analytics_events_uploaded_total") == n;
-  })) << m << collector.log();
+  ASSERT_TRUE(eventually(30000ms,
+                         [&] {
+                           m = metrics();
+                           return metric(m, "postern_analytics_files_pending") == 0 &&
+                                  metric(m, "postern_analytics_events_uploaded_total") == n;
+                         }))
+      << m << collector.log();
   EXPECT_GE(metric(m, "postern_analytics_files_uploaded_total"), files);
   EXPECT_TRUE(fs::is_empty(gw->dir() / "analytics" / "outbox"));
   Json report = collector.report();
@@ -202,7 +215,8 @@ TEST_F(AnalyticsUpload, LostAcknowledgementIsNotCountedTwice) {
   Collector collector(tmp.path(), collector_port,
                       {"--basic-user", "gateway", "--password-env", "POSTERN_TEST_COLLECTOR_PASSWORD"});
   LossyRelay relay(collector_port, 3);
-  ASSERT_NO_FATAL_FAILURE(start("    url: http://127.0.0.1:" + std::to_string(relay.port()) + "\n"
+  ASSERT_NO_FATAL_FAILURE(start("    url: http://127.0.0.1:" + std::to_string(relay.port()) +
+                                "\n"
                                 "    basic_user: gateway\n    password_env: POSTERN_TEST_COLLECTOR_PASSWORD\n"
                                 "    interval: 100ms\n    retry_min: 50ms\n    retry_max: 200ms\n"));
   const int n = 300;
@@ -210,8 +224,9 @@ TEST_F(AnalyticsUpload, LostAcknowledgementIsNotCountedTwice) {
   std::string m;
   ASSERT_TRUE(eventually(30000ms, [&] {
     m = metrics();
-    return metric(m, "postern_analytics_events_written_total") == n && metric(m, "postern_analytics_files_pending") == 0 &&
-           fs::is_empty(gw->dir() / "analytics" / "closed") && fs::is_empty(gw->dir() / "analytics" / "active");
+    return metric(m, "postern_analytics_events_written_total") == n &&
+           metric(m, "postern_analytics_files_pending") == 0 && fs::is_empty(gw->dir() / "analytics" / "closed") &&
+           fs::is_empty(gw->dir() / "analytics" / "active");
   })) << m;
   EXPECT_EQ(relay.lost(), 3);
   // The collector stored the files whose answers were lost; the retries were duplicates.
@@ -225,14 +240,16 @@ TEST_F(AnalyticsUpload, WrongCredentialsKeepTheFiles) {
   ::setenv("POSTERN_TEST_WRONG_TOKEN", "a-wrong-token-0123456789", 1);
   const int collector_port = free_port();
   Collector collector(tmp.path(), collector_port, {"--token-env", "POSTERN_TEST_COLLECTOR_TOKEN"});
-  ASSERT_NO_FATAL_FAILURE(start("    url: http://127.0.0.1:" + std::to_string(collector_port) + "\n"
+  ASSERT_NO_FATAL_FAILURE(start("    url: http://127.0.0.1:" + std::to_string(collector_port) +
+                                "\n"
                                 "    token_env: POSTERN_TEST_WRONG_TOKEN\n"
                                 "    interval: 100ms\n    retry_min: 50ms\n    retry_max: 100ms\n"));
   ASSERT_NO_FATAL_FAILURE(send(60));
   std::string m;
   ASSERT_TRUE(eventually(20000ms, [&] {
     m = metrics();
-    return metric(m, "postern_analytics_files_pending") >= 1 && metric(m, "postern_analytics_upload_failures_total") >= 2;
+    return metric(m, "postern_analytics_files_pending") >= 1 &&
+           metric(m, "postern_analytics_upload_failures_total") >= 2;
   })) << m;
   EXPECT_EQ(metric(m, "postern_analytics_files_uploaded_total"), 0);
   EXPECT_NE(gw->log().find("refused our credentials (401)"), std::string::npos) << gw->log();

@@ -26,7 +26,8 @@ TEST_F(ApiConfig, PosternPrefixJsonDocumentWithEndpointReference) {
   "x-postern-disable-security": true,
   "x-postern-basePath": "/orders/{version}",
   "x-postern-endpoints": [
-    {"ordersBackend": {"urls": [")" + echo->url() + R"(/api"]}}
+    {"ordersBackend": {"urls": [")" +
+                          echo->url() + R"(/api"]}}
   ],
   "x-postern-production-endpoints": "#/x-postern-endpoints/ordersBackend",
   "paths": {
@@ -44,15 +45,18 @@ TEST_F(ApiConfig, PosternPrefixJsonDocumentWithEndpointReference) {
 TEST_F(ApiConfig, WsoEndpointReference) {
   start_echo();
   GatewayOptions o;
-  o.apis["pets.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
-                        "info: {title: Pets, version: 1.0.0}\n"
-                        "x-wso2-basePath: /pets/{version}\n"
-                        "x-wso2-production-endpoints: \"#/x-wso2-endpoints/petsBackend\"\n"
-                        "x-wso2-endpoints:\n"
-                        "  - petsBackend:\n"
-                        "      urls: [\"" + echo->url() + "\"]\n"
-                        "paths:\n"
-                        "  /items: {get: {}}\n";
+  o.apis["pets.yaml"] =
+      "openapi: 3.0.0\nx-wso2-disable-security: true\n"
+      "info: {title: Pets, version: 1.0.0}\n"
+      "x-wso2-basePath: /pets/{version}\n"
+      "x-wso2-production-endpoints: \"#/x-wso2-endpoints/petsBackend\"\n"
+      "x-wso2-endpoints:\n"
+      "  - petsBackend:\n"
+      "      urls: [\"" +
+      echo->url() +
+      "\"]\n"
+      "paths:\n"
+      "  /items: {get: {}}\n";
   ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   auto r = http_request(port(), "GET", "/pets/1.0.0/items");
   ASSERT_TRUE(r);
@@ -64,16 +68,21 @@ TEST_F(ApiConfig, ResourceLevelEndpointWins) {
   start_echo();
   Echo other(tmp.path());
   GatewayOptions o;
-  o.apis["pets.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
-                        "info: {title: Pets, version: 1.0.0}\n"
-                        "x-wso2-basePath: /pets/{version}\n"
-                        "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
-                        "paths:\n"
-                        "  /items: {get: {}}\n"
-                        "  /items/{id}:\n"
-                        "    get:\n"
-                        "      x-wso2-production-endpoints: {urls: [\"" + other.url() + "\"]}\n"
-                        "    delete: {}\n";
+  o.apis["pets.yaml"] =
+      "openapi: 3.0.0\nx-wso2-disable-security: true\n"
+      "info: {title: Pets, version: 1.0.0}\n"
+      "x-wso2-basePath: /pets/{version}\n"
+      "x-wso2-production-endpoints: {urls: [\"" +
+      echo->url() +
+      "\"]}\n"
+      "paths:\n"
+      "  /items: {get: {}}\n"
+      "  /items/{id}:\n"
+      "    get:\n"
+      "      x-wso2-production-endpoints: {urls: [\"" +
+      other.url() +
+      "\"]}\n"
+      "    delete: {}\n";
   ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   auto a = http_request(port(), "GET", "/pets/1.0.0/items");
   auto b = http_request(port(), "GET", "/pets/1.0.0/items/5");
@@ -89,13 +98,15 @@ TEST_F(ApiConfig, SeveralUrlsAreLoadBalanced) {
   Echo other(tmp.path());
   GatewayOptions o;
   o.workers = "1";
-  o.apis["pets.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
-                        "info: {title: Pets, version: 1.0.0}\n"
-                        "x-wso2-basePath: /pets/{version}\n"
-                        "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\", \"" +
-                        other.url() + "\"]}\n"
-                        "paths:\n"
-                        "  /items: {get: {}}\n";
+  o.apis["pets.yaml"] =
+      "openapi: 3.0.0\nx-wso2-disable-security: true\n"
+      "info: {title: Pets, version: 1.0.0}\n"
+      "x-wso2-basePath: /pets/{version}\n"
+      "x-wso2-production-endpoints: {urls: [\"" +
+      echo->url() + "\", \"" + other.url() +
+      "\"]}\n"
+      "paths:\n"
+      "  /items: {get: {}}\n";
   ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   std::map<std::string, int> hits;
   for (int i = 0; i < 10; ++i) {
@@ -113,14 +124,17 @@ TEST_F(ApiConfig, FailoverMovesOnWhenFirstUrlIsDown) {
   start_echo();
   int dead = free_port();
   GatewayOptions o;
-  o.apis["pets.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
-                        "info: {title: Pets, version: 1.0.0}\n"
-                        "x-wso2-basePath: /pets/{version}\n"
-                        "x-wso2-production-endpoints:\n"
-                        "  urls: [\"http://127.0.0.1:" + std::to_string(dead) + "\", \"" + echo->url() + "\"]\n"
-                        "  type: failover\n"
-                        "paths:\n"
-                        "  /items: {get: {}}\n";
+  o.apis["pets.yaml"] =
+      "openapi: 3.0.0\nx-wso2-disable-security: true\n"
+      "info: {title: Pets, version: 1.0.0}\n"
+      "x-wso2-basePath: /pets/{version}\n"
+      "x-wso2-production-endpoints:\n"
+      "  urls: [\"http://127.0.0.1:" +
+      std::to_string(dead) + "\", \"" + echo->url() +
+      "\"]\n"
+      "  type: failover\n"
+      "paths:\n"
+      "  /items: {get: {}}\n";
   ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   for (int i = 0; i < 3; ++i) {
     auto r = http_request(port(), "GET", "/pets/1.0.0/items");
@@ -134,12 +148,15 @@ TEST_F(ApiConfig, SeveralApisSideBySide) {
   Echo other(tmp.path());
   GatewayOptions o;
   o.apis["pets.yaml"] = pets_api(echo->url());
-  o.apis["shop.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
-                        "info: {title: Shop, version: 2.1.0}\n"
-                        "x-postern-basePath: /shop\n"
-                        "x-postern-production-endpoints: {urls: [\"" + other.url() + "\"]}\n"
-                        "paths:\n"
-                        "  /carts/{cartId}/items/{itemId}: {put: {}}\n";
+  o.apis["shop.yaml"] =
+      "openapi: 3.0.0\nx-wso2-disable-security: true\n"
+      "info: {title: Shop, version: 2.1.0}\n"
+      "x-postern-basePath: /shop\n"
+      "x-postern-production-endpoints: {urls: [\"" +
+      other.url() +
+      "\"]}\n"
+      "paths:\n"
+      "  /carts/{cartId}/items/{itemId}: {put: {}}\n";
   ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   auto a = http_request(port(), "GET", "/pets/1.0.0/items/1");
   auto b = http_request(port(), "PUT", "/shop/carts/c1/items/i2", {}, "{}");

@@ -50,20 +50,21 @@ struct Ev {
 
 std::string event_line(const Ev& e, int seq) {
   char buf[2048];
-  std::snprintf(buf, sizeof buf,
-                "{\"schema\":1,\"type\":\"request\",\"time\":\"2026-11-26T09:31:30.000000Z\",\"ts_us\":%lld,"
-                "\"request_id\":\"req-%d\",\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\",\"node\":\"gw-1\","
-                "\"api\":\"%s\",\"api_version\":\"1.0.0\",\"base_path\":\"/%s\",\"resource\":\"%s\",\"method\":\"%s\","
-                "\"app_id\":\"%s\",\"app_name\":\"%s\",\"consumer_key\":\"ck\",\"user\":\"%s\",\"key_type\":\"PRODUCTION\","
-                "\"client_ip\":\"127.0.0.1\",\"user_agent\":\"itest\",\"status\":%d,\"error_code\":%d,"
-                "\"error_source\":\"%s\",\"error_reason\":\"%s\",\"throttled\":%s,\"throttle_level\":\"%s\","
-                "\"cache_hit\":false,\"bytes_in\":0,\"bytes_out\":100,\"total_us\":%lld,\"upstream_us\":%lld,"
-                "\"gateway_us\":%lld,\"endpoint\":\"127.0.0.1:9\",\"future_key\":[1,2,3]}\n",
-                static_cast<long long>(e.ts_us), seq, e.api.c_str(), e.api.c_str(), e.resource.c_str(), e.method.c_str(),
-                e.app_id.c_str(), e.app_name.c_str(), e.user.c_str(), e.status, e.status >= 400 ? e.status : 0,
-                e.error_source.c_str(), e.error_reason.c_str(), e.throttled ? "true" : "false", e.throttle_level.c_str(),
-                static_cast<long long>(e.total_us), static_cast<long long>(e.total_us / 2),
-                static_cast<long long>(e.total_us - e.total_us / 2));
+  std::snprintf(
+      buf, sizeof buf,
+      "{\"schema\":1,\"type\":\"request\",\"time\":\"2026-11-26T09:31:30.000000Z\",\"ts_us\":%lld,"
+      "\"request_id\":\"req-%d\",\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\",\"node\":\"gw-1\","
+      "\"api\":\"%s\",\"api_version\":\"1.0.0\",\"base_path\":\"/%s\",\"resource\":\"%s\",\"method\":\"%s\","
+      "\"app_id\":\"%s\",\"app_name\":\"%s\",\"consumer_key\":\"ck\",\"user\":\"%s\",\"key_type\":\"PRODUCTION\","
+      "\"client_ip\":\"127.0.0.1\",\"user_agent\":\"itest\",\"status\":%d,\"error_code\":%d,"
+      "\"error_source\":\"%s\",\"error_reason\":\"%s\",\"throttled\":%s,\"throttle_level\":\"%s\","
+      "\"cache_hit\":false,\"bytes_in\":0,\"bytes_out\":100,\"total_us\":%lld,\"upstream_us\":%lld,"
+      "\"gateway_us\":%lld,\"endpoint\":\"127.0.0.1:9\",\"future_key\":[1,2,3]}\n",
+      static_cast<long long>(e.ts_us), seq, e.api.c_str(), e.api.c_str(), e.resource.c_str(), e.method.c_str(),
+      e.app_id.c_str(), e.app_name.c_str(), e.user.c_str(), e.status, e.status >= 400 ? e.status : 0,
+      e.error_source.c_str(), e.error_reason.c_str(), e.throttled ? "true" : "false", e.throttle_level.c_str(),
+      static_cast<long long>(e.total_us), static_cast<long long>(e.total_us / 2),
+      static_cast<long long>(e.total_us - e.total_us / 2));
   return buf;
 }
 
@@ -121,7 +122,8 @@ class PostgresServer {
                          120);
     if (r.exit_code != 0) throw std::runtime_error("initdb failed: " + r.output);
     start();
-    r = run_command(std::string(kBin) + "/createdb -h 127.0.0.1 -p " + std::to_string(port_) + " -U postgres analytics", 60);
+    r = run_command(std::string(kBin) + "/createdb -h 127.0.0.1 -p " + std::to_string(port_) + " -U postgres analytics",
+                    60);
     if (r.exit_code != 0) throw std::runtime_error("createdb failed: " + r.output);
   }
   ~PostgresServer() {
@@ -132,17 +134,18 @@ class PostgresServer {
   void start() {
     std::vector<std::string> argv;
     if (as_root_) argv = {"/usr/sbin/runuser", "-u", "postgres", "--"};
-    for (std::string a : {std::string(kBin) + "/postgres", std::string("-D"), (dir_ / "data").string(), std::string("-k"),
-                          dir_.string(), std::string("-h"), std::string("127.0.0.1"), std::string("-p"),
-                          std::to_string(port_), std::string("-c"), std::string("fsync=off")})
+    for (std::string a : {std::string(kBin) + "/postgres", std::string("-D"), (dir_ / "data").string(),
+                          std::string("-k"), dir_.string(), std::string("-h"), std::string("127.0.0.1"),
+                          std::string("-p"), std::to_string(port_), std::string("-c"), std::string("fsync=off")})
       argv.push_back(a);
     proc_ = std::make_unique<Process>(argv, dir_ / "postgres.log");
     // Ready means accepting sessions: the port opens while the server is still "starting
     // up" (recovery after a restart) and refuses connections then.
     std::string ready = std::string(kBin) + "/pg_isready -q -h 127.0.0.1 -p " + std::to_string(port_) + " -U postgres";
-    if (!eventually(60000ms, [&] {
-          return !proc_->alive() || (postmaster_pid() > 0 && run_command(ready, 10).exit_code == 0);
-        }) ||
+    if (!eventually(60000ms,
+                    [&] {
+                      return !proc_->alive() || (postmaster_pid() > 0 && run_command(ready, 10).exit_code == 0);
+                    }) ||
         !proc_->alive())
       throw std::runtime_error("postgres did not start: " + read_file(dir_ / "postgres.log"));
     pid_ = postmaster_pid();
@@ -187,12 +190,13 @@ class Collector : public ::testing::Test {
   void start(const std::vector<std::string>& args, bool tls = false) {
     port_ = free_port();
     tls_ = tls;
-    std::vector<std::string> argv{postern_binary(), "analytics", "collect", "--listen",
-                                  "127.0.0.1:" + std::to_string(port_), "--db", db_};
+    std::vector<std::string> argv{
+        postern_binary(), "analytics", "collect", "--listen", "127.0.0.1:" + std::to_string(port_), "--db", db_};
     argv.insert(argv.end(), args.begin(), args.end());
     proc_ = std::make_unique<Process>(argv, tmp / ("collector-" + std::to_string(port_) + ".log"));
     ASSERT_TRUE(eventually(20000ms, [&] { return !proc_->alive() || health() == 200; }) && proc_->alive())
-        << "collector did not start:\n" << proc_->log();
+        << "collector did not start:\n"
+        << proc_->log();
   }
   void start_with_token(std::vector<std::string> extra = {}, bool tls = false) {
     write_file(tmp / "token", std::string(kToken) + "\n");
@@ -205,21 +209,23 @@ class Collector : public ::testing::Test {
   std::string curl_tls() const { return tls_ ? " --cacert " + q(tmp / "cert.pem") : ""; }
 
   int health() {
-    auto r = run_command("curl -s -o /dev/null -w '%{http_code}' --max-time 5" + curl_tls() + " " + base() + "/v1/health", 10);
+    auto r = run_command("curl -s -o /dev/null -w '%{http_code}' --max-time 5" + curl_tls() + " " + base() +
+                             "/v1/health",
+                         10);
     return std::atoi(r.output.c_str());
   }
 
   // POSTs `content` (gzip-compressed unless `plain`) as <file_id> with `auth` curl args.
-  HttpResult post(const std::string& file_id, const std::string& content, const std::string& auth,
-                  bool plain = false, std::optional<int> events = std::nullopt, const std::string& extra = "") {
+  HttpResult post(const std::string& file_id, const std::string& content, const std::string& auth, bool plain = false,
+                  std::optional<int> events = std::nullopt, const std::string& extra = "") {
     fs::path body = tmp / ("upload-" + std::to_string(++uploads_));
     write_file(body, plain ? content : gzip(content));
     fs::path out = tmp / "resp-body", hdr = tmp / "resp-head";
     std::string cmd = "curl -sS --max-time 120 -o " + q(out) + " -D " + q(hdr) + " -w '%{http_code}'" + curl_tls() +
                       " -H 'Content-Type: application/x-ndjson' -H 'X-Postern-Node: gw-1'" +
-                      (plain ? "" : " -H 'Content-Encoding: gzip'") + " -H 'X-Postern-Events: " +
-                      std::to_string(events.value_or(count_lines(content))) + "' " + auth + " " + extra +
-                      " --data-binary @" + q(body) + " " + base() + "/v1/files/" + file_id;
+                      (plain ? "" : " -H 'Content-Encoding: gzip'") +
+                      " -H 'X-Postern-Events: " + std::to_string(events.value_or(count_lines(content))) + "' " + auth +
+                      " " + extra + " --data-binary @" + q(body) + " " + base() + "/v1/files/" + file_id;
     auto r = run_command(cmd, 150, false);
     HttpResult h;
     h.status = std::atoi(r.output.c_str());
@@ -227,7 +233,9 @@ class Collector : public ::testing::Test {
     h.headers = read_file(hdr);
     return h;
   }
-  std::string bearer(const std::string& token = kToken) const { return "-H " + shell_quote("Authorization: Bearer " + token); }
+  std::string bearer(const std::string& token = kToken) const {
+    return "-H " + shell_quote("Authorization: Bearer " + token);
+  }
 
   // `postern analytics report --format json` on the same database.
   Json report(const std::string& args = "") {
@@ -257,7 +265,8 @@ class Collector : public ::testing::Test {
 
   // Common checks, run against SQLite and PostgreSQL alike.
   void check_ingest_and_dedupe() {
-    std::string a = simple_events(300), b = simple_events(200, kBase + 600 * 1000000LL, 1000) + gap_line("gw-1-lost", 17);
+    std::string a = simple_events(300),
+                b = simple_events(200, kBase + 600 * 1000000LL, 1000) + gap_line("gw-1-lost", 17);
     HttpResult r = post("gw-1-20261126T093130Z-aaaa", a, bearer());
     ASSERT_EQ(r.status, 200) << r.body;
     auto j = r.json();
@@ -321,14 +330,16 @@ class Collector : public ::testing::Test {
   // out. Event fields are written JSON-escaped into event_line.
   void check_strings_round_trip() {
     Ev e;
-    e.user = "a\\u0000b";                                             // NUL: stored as U+FFFD
+    e.user = "a\\u0000b";                                                   // NUL: stored as U+FFFD
     e.app_name = "tab\\there\\nline \\\\ back \\\"q\\\" \xc3\xa9 \\u2028";  // \t \n \\ \" é U+2028
     e.app_id = "x";
     HttpResult r = post("gw-1-strings", event_line(e, 1), bearer());
     ASSERT_EQ(r.status, 200) << r.body;
     Json rep = report();
     ASSERT_EQ(rep["top_users"].size(), 1u);
-    EXPECT_EQ(rep["top_users"][0]["user"].str(), "a\xEF\xBF\xBD" "b");
+    EXPECT_EQ(rep["top_users"][0]["user"].str(),
+              "a\xEF\xBF\xBD"
+              "b");
     ASSERT_EQ(rep["applications"].size(), 1u);
     EXPECT_EQ(rep["applications"][0]["app_name"].str(), "tab\there\nline \\ back \"q\" \xc3\xa9 \xe2\x80\xa8");
   }
@@ -355,7 +366,8 @@ TEST_F(Collector, SqliteIngestDedupeAndReport) {
   ASSERT_NO_FATAL_FAILURE(start_with_token());
   check_ingest_and_dedupe();
   // One log line per file: id, events, duplicate, ms.
-  EXPECT_NE(proc_->log().find("analytics file gw-1-20261126T093130Z-aaaa events 300 duplicate true"), std::string::npos);
+  EXPECT_NE(proc_->log().find("analytics file gw-1-20261126T093130Z-aaaa events 300 duplicate true"),
+            std::string::npos);
 }
 
 TEST_F(Collector, SqliteMalformedUploadStoresNothing) {
@@ -393,7 +405,8 @@ TEST_F(Collector, RefusesMissingAndWrongCredentials) {
 
 TEST_F(Collector, BasicAuthAndBearerTogether) {
   ::setenv("POSTERN_ITEST_COLLECTOR_PW", "basic-pass:with-colon", 1);
-  ASSERT_NO_FATAL_FAILURE(start_with_token({"--basic-user", "gateway", "--password-env", "POSTERN_ITEST_COLLECTOR_PW"}));
+  ASSERT_NO_FATAL_FAILURE(
+      start_with_token({"--basic-user", "gateway", "--password-env", "POSTERN_ITEST_COLLECTOR_PW"}));
   EXPECT_EQ(post("gw-1-a", simple_events(2), "-u gateway:basic-pass:with-colon").status, 200);
   EXPECT_EQ(post("gw-1-b", simple_events(2), bearer()).status, 200);
   HttpResult r = post("gw-1-c", simple_events(2), "-u gateway:wrong");
@@ -404,14 +417,14 @@ TEST_F(Collector, BasicAuthAndBearerTogether) {
 }
 
 TEST_F(Collector, HttpsWithSelfSignedCertificate) {
-  auto r = run_command("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-                       "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
-                           q(tmp / "key.pem") + " -out " + q(tmp / "cert.pem"),
-                       60);
+  auto r = run_command(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+          q(tmp / "key.pem") + " -out " + q(tmp / "cert.pem"),
+      60);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  ASSERT_NO_FATAL_FAILURE(start_with_token({"--tls-cert", (tmp / "cert.pem").string(), "--tls-key",
-                                            (tmp / "key.pem").string()},
-                                           true));
+  ASSERT_NO_FATAL_FAILURE(
+      start_with_token({"--tls-cert", (tmp / "cert.pem").string(), "--tls-key", (tmp / "key.pem").string()}, true));
   HttpResult h = post("gw-1-tls", simple_events(10), bearer());
   EXPECT_EQ(h.status, 200) << h.body;
   EXPECT_EQ(post("gw-1-tls", simple_events(10), bearer()).body.find("\"duplicate\":true") != std::string::npos, true);
@@ -449,8 +462,8 @@ TEST_F(Collector, HealthAndUnknownPaths) {
   EXPECT_EQ(r.output, "{\"status\":\"ok\"}\n");
   r = run_command("curl -s -o /dev/null -w '%{http_code}' " + base() + "/v1/nothing", 10, false);
   EXPECT_EQ(r.output, "404");
-  r = run_command("curl -s -o /dev/null -w '%{http_code}' -H " + shell_quote("Authorization: Bearer " + std::string(kToken)) +
-                      " " + base() + "/v1/files/x",
+  r = run_command("curl -s -o /dev/null -w '%{http_code}' -H " +
+                      shell_quote("Authorization: Bearer " + std::string(kToken)) + " " + base() + "/v1/files/x",
                   10, false);
   EXPECT_EQ(r.output, "405");  // GET on an upload URL
 }
@@ -527,9 +540,10 @@ TEST_F(Collector, HtmlReportRenderedByChromium) {
 
   // The page measures its own charts after layout and records the counts on <body>.
   fs::path profile = tmp / "chromium-profile";
-  r = run_command("HOME=" + q(tmp.path()) + " /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
-                      "--no-first-run --no-default-browser-check --user-data-dir=" + q(profile) +
-                      " --dump-dom file://" + html.string() + " 2>/dev/null",
+  r = run_command("HOME=" + q(tmp.path()) +
+                      " /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+                      "--no-first-run --no-default-browser-check --user-data-dir=" +
+                      q(profile) + " --dump-dom file://" + html.string() + " 2>/dev/null",
                   120, false);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::string dom = r.output;
@@ -552,7 +566,8 @@ TEST_F(Collector, TextAndJsonReportContent) {
   EXPECT_EQ(rep["throttled"][0]["requests"].num(), 4);
   bool saw_auth = false;
   for (const Json& x : rep["rejected"].arr())
-    if (x["source"].str() == "auth" && x["reason"].str() == "invalid credentials") saw_auth = x["requests"].num() == 2;  // i = 1, 5 (9 is throttled)
+    if (x["source"].str() == "auth" && x["reason"].str() == "invalid credentials")
+      saw_auth = x["requests"].num() == 2;  // i = 1, 5 (9 is throttled)
   EXPECT_TRUE(saw_auth);
   EXPECT_EQ(rep["status_classes"]["2xx"].num(), 32 + 6);  // pets: 40 - 4 x 404 - 4 x 502; orders: 12 - 4 - 2
   EXPECT_EQ(rep["top_users"][0]["user"].str(), "alice");
@@ -562,7 +577,9 @@ TEST_F(Collector, TextAndJsonReportContent) {
   EXPECT_NE(text.output.find("Per resource"), std::string::npos);
   EXPECT_NE(text.output.find("orders POST /orders"), std::string::npos) << text.output;
   // Bad arguments are refused with a message, not a crash.
-  auto bad = run_command(shell_quote(postern_binary()) + " analytics report --db " + shell_quote(db_) + " --since yesterday", 30);
+  auto bad = run_command(shell_quote(postern_binary()) + " analytics report --db " + shell_quote(db_) +
+                             " --since yesterday",
+                         30);
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
 }
 
@@ -629,7 +646,8 @@ TEST_F(CollectorPostgres, OldDatabaseGetsTheApiOwnerColumn) {
   const std::string old_schema =
       "CREATE TABLE files (file_id TEXT PRIMARY KEY, node TEXT NOT NULL, events BIGINT NOT NULL, "
       "received_at TEXT NOT NULL);"
-      "CREATE TABLE events (file_id TEXT NOT NULL REFERENCES files(file_id), time TEXT NOT NULL, ts_us BIGINT NOT NULL, "
+      "CREATE TABLE events (file_id TEXT NOT NULL REFERENCES files(file_id), time TEXT NOT NULL, ts_us BIGINT NOT "
+      "NULL, "
       "request_id TEXT NOT NULL, trace_id TEXT NOT NULL, node TEXT NOT NULL, api TEXT NOT NULL, api_version TEXT NOT "
       "NULL, base_path TEXT NOT NULL, resource TEXT NOT NULL, method TEXT NOT NULL, app_id TEXT NOT NULL, app_name "
       "TEXT NOT NULL, consumer_key TEXT NOT NULL, user_name TEXT NOT NULL, key_type TEXT NOT NULL, client_ip TEXT NOT "
@@ -638,7 +656,8 @@ TEST_F(CollectorPostgres, OldDatabaseGetsTheApiOwnerColumn) {
       "NULL, bytes_in BIGINT NOT NULL, bytes_out BIGINT NOT NULL, total_us BIGINT NOT NULL, upstream_us BIGINT NOT "
       "NULL, gateway_us BIGINT NOT NULL, endpoint TEXT NOT NULL);"
       "INSERT INTO files VALUES ('old', 'gw-1', 1, '2026-11-26T09:00:00.000000Z');"
-      "INSERT INTO events VALUES ('old', '2026-11-26T09:31:30.000000Z', " + std::to_string(kBase) +
+      "INSERT INTO events VALUES ('old', '2026-11-26T09:31:30.000000Z', " +
+      std::to_string(kBase) +
       ", 'r', 't', 'gw-1', 'pets', '1.0.0', '/pets', '/items/{id}', 'GET', '7', 'Shop', 'ck', 'alice', 'PRODUCTION', "
       "'127.0.0.1', 'ua', 200, 0, '', '', false, '', false, 0, 0, 1000, 500, 500, 'e');";
   auto r = run_command(std::string(PostgresServer::kBin) + "/psql -v ON_ERROR_STOP=1 -q " + shell_quote(pg->url()) +
@@ -655,8 +674,8 @@ TEST_F(CollectorPostgres, OldDatabaseGetsTheApiOwnerColumn) {
   EXPECT_EQ(rep["totals"]["requests"].num(), 3);
   ASSERT_EQ(rep["apis"].size(), 1u);
   EXPECT_EQ(rep["apis"][0]["owner"].str(), "carol");
-  auto cols = run_command(std::string(PostgresServer::kBin) + "/psql -At " + shell_quote(pg->url()) +
-                              " -c " + shell_quote("SELECT api_owner, count(*) FROM events GROUP BY 1 ORDER BY 1"),
+  auto cols = run_command(std::string(PostgresServer::kBin) + "/psql -At " + shell_quote(pg->url()) + " -c " +
+                              shell_quote("SELECT api_owner, count(*) FROM events GROUP BY 1 ORDER BY 1"),
                           60, false);
   EXPECT_EQ(cols.output, "|2\ncarol|1\n");
 }

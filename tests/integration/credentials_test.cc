@@ -10,7 +10,8 @@ namespace {
 class Credentials : public GatewayTest {
  protected:
   void start(const std::string& workers = "2") {
-    auto h = run_command("printf '%s\\n' 's3cret-pass' | " + shell_quote(postern_binary()) + " hash-password", 60, false);
+    auto h = run_command("printf '%s\\n' 's3cret-pass' | " + shell_quote(postern_binary()) + " hash-password", 60,
+                         false);
     ASSERT_EQ(h.exit_code, 0) << h.output;
     std::string hash = h.output;
     while (!hash.empty() && hash.back() == '\n') hash.pop_back();
@@ -24,15 +25,23 @@ class Credentials : public GatewayTest {
     start_echo();
     GatewayOptions o;
     o.workers = workers;
-    o.security = "  users:\n"
-                 "    - {username: alice, password_hash: '" + hash + "', scopes: [reports]}\n"
-                 "  api_keys:\n"
-                 "    - {name: partner-a, sha256: " + key_sha_ + ", apis: ['Reports:1']}\n"
-                 "  issuers:\n"
-                 "    - {name: keys, issuer: api-key-issuer, certificate: " + (tmp / "keys.pub").string() + "}\n";
+    o.security =
+        "  users:\n"
+        "    - {username: alice, password_hash: '" +
+        hash +
+        "', scopes: [reports]}\n"
+        "  api_keys:\n"
+        "    - {name: partner-a, sha256: " +
+        key_sha_ +
+        ", apis: ['Reports:1']}\n"
+        "  issuers:\n"
+        "    - {name: keys, issuer: api-key-issuer, certificate: " +
+        (tmp / "keys.pub").string() + "}\n";
     o.apis["reports.yaml"] =
         "openapi: 3.0.0\ninfo: {title: Reports, version: '1'}\nx-wso2-basePath: /reports\n"
-        "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
         "components:\n  securitySchemes:\n"
         "    basic: {type: http, scheme: basic}\n"
         "    hkey: {type: apiKey, in: header, name: X-API-Key}\n"
@@ -42,7 +51,9 @@ class Credentials : public GatewayTest {
         "  /key: {get: {security: [{hkey: []}, {qkey: []}]}}\n";
     o.apis["other.yaml"] =
         "openapi: 3.0.0\ninfo: {title: Other, version: '1'}\nx-wso2-basePath: /other\n"
-        "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
         "x-wso2-application-security: {security-types: [api_key]}\n"
         "paths:\n  /x: {get: {}}\n";
     ASSERT_NO_FATAL_FAILURE(start_gateway(o));
@@ -68,8 +79,8 @@ TEST_F(Credentials, BasicUser) {
   r = get("/reports/basic", {{"Authorization", "Basic YWxpY2U6czNjcmV0LXBhc3M="}});  // cached check
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  for (const char* bad : {"Basic YWxpY2U6d3Jvbmc=" /* alice:wrong */, "Basic Ym9iOnMzY3JldC1wYXNz" /* bob:… */,
-                          "Basic !!!"}) {
+  for (const char* bad :
+       {"Basic YWxpY2U6d3Jvbmc=" /* alice:wrong */, "Basic Ym9iOnMzY3JldC1wYXNz" /* bob:… */, "Basic !!!"}) {
     r = get("/reports/basic", {{"Authorization", bad}});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401) << bad;
@@ -93,7 +104,8 @@ TEST_F(Credentials, PasswordChecksDoNotBlockTheWorker) {
   for (const char* w : wrong) {
     basic.push_back(std::make_unique<Conn>(port()));
     ASSERT_TRUE(basic.back()->ok());
-    ASSERT_TRUE(basic.back()->send(make_request("GET", "/reports/basic", {{"Authorization", std::string("Basic ") + w}})));
+    ASSERT_TRUE(
+        basic.back()->send(make_request("GET", "/reports/basic", {{"Authorization", std::string("Basic ") + w}})));
   }
   Conn other(port());
   ASSERT_TRUE(other.send(make_request("GET", "/reports/key", {{"X-API-Key", "partner-key-0123456789abcdef"}})));

@@ -98,8 +98,7 @@ inline std::vector<std::string> echo_header(const Json& echo, const std::string&
 inline void expect_json_error(const Response& r, int status) {
   EXPECT_EQ(r.status, status) << r.raw_head << r.body;
   auto ct = r.header("content-type");
-  EXPECT_TRUE(ct && ct->find("application/json") != std::string::npos)
-      << "Content-Type: " << ct.value_or("(none)");
+  EXPECT_TRUE(ct && ct->find("application/json") != std::string::npos) << "Content-Type: " << ct.value_or("(none)");
   auto j = r.json();
   ASSERT_TRUE(j && j->is_object()) << "error body is not a JSON object: " << r.body;
   EXPECT_EQ((*j)["code"].num(), status) << r.body;

@@ -153,13 +153,11 @@ std::string pattern_body(size_t n) {
 
 // ---------------------------------------------------------------------------------------
 
-Process::Process(std::vector<std::string> argv, fs::path log_file, fs::path cwd)
-    : log_file_(std::move(log_file)) {
+Process::Process(std::vector<std::string> argv, fs::path log_file, fs::path cwd) : log_file_(std::move(log_file)) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 1, log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   // The child gets a fresh process group so a stray grandchild can be reaped with it, and
@@ -241,8 +239,8 @@ std::string describe_status(int status) {
 }
 
 std::string sanitizer_report(const std::string& log) {
-  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                             "WARNING: ThreadSanitizer"}) {
+  for (const char* marker :
+       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "WARNING: ThreadSanitizer"}) {
     size_t at = log.find(marker);
     if (at == std::string::npos) continue;
     size_t start = log.rfind('\n', at);
@@ -255,10 +253,8 @@ std::string sanitizer_report(const std::string& log) {
 std::string shell_quote(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
+    if (c == '\'') out += "'\\''";
+    else out += c;
   }
   out += "'";
   return out;
@@ -452,8 +448,8 @@ struct JsonParser {
       j.v = nullptr;
     } else {
       size_t start = i;
-      while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '-' ||
-                              s[i] == '+' || s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
+      while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '-' || s[i] == '+' ||
+                              s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
         ++i;
       if (start == i) {
         ok = false;
@@ -669,8 +665,7 @@ std::optional<Response> Conn::read_response(Millis timeout, bool head_request) {
     if (r < 0) return std::nullopt;
     if (r == 0) {
       if (error_.empty())
-        error_ = buf_.empty() ? "connection closed without a response"
-                              : "connection closed inside the response head";
+        error_ = buf_.empty() ? "connection closed without a response" : "connection closed inside the response head";
       return std::nullopt;
     }
   }
@@ -689,8 +684,7 @@ std::optional<Response> Conn::read_response(Millis timeout, bool head_request) {
   std::string_view rest = status_line.substr(sp1 + 1);
   size_t sp2 = rest.find(' ');
   std::string_view code = rest.substr(0, sp2);
-  if (code.size() != 3 ||
-      std::from_chars(code.data(), code.data() + 3, resp.status).ec != std::errc()) {
+  if (code.size() != 3 || std::from_chars(code.data(), code.data() + 3, resp.status).ec != std::errc()) {
     error_ = "bad status code: " + std::string(status_line);
     return std::nullopt;
   }
@@ -780,8 +774,8 @@ std::optional<Response> Conn::read_response(Millis timeout, bool head_request) {
 }
 
 std::string make_request(std::string_view method, std::string_view target,
-                         const std::vector<std::pair<std::string, std::string>>& headers,
-                         std::string_view body, std::string_view host) {
+                         const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body,
+                         std::string_view host) {
   std::string r;
   r.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   bool has_host = false, has_length = false;
@@ -792,8 +786,7 @@ std::string make_request(std::string_view method, std::string_view target,
   }
   if (!has_host) r.append("Host: ").append(host).append("\r\n");
   for (auto& [k, v] : headers) r.append(k).append(": ").append(v).append("\r\n");
-  if (!body.empty() && !has_length)
-    r.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  if (!body.empty() && !has_length) r.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   r.append("\r\n");
   r.append(body);
   return r;
@@ -872,12 +865,16 @@ Pki make_pki(const fs::path& dir, const std::string& prefix) {
   std::string cmd =
       "set -e; "
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-      "-subj '/CN=Postern Test CA " + prefix + "' -keyout " + q(p.ca_key) + " -out " + q(p.ca_cert) +
+      "-subj '/CN=Postern Test CA " +
+      prefix + "' -keyout " + q(p.ca_key) + " -out " + q(p.ca_cert) +
       " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign; "
       "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost "
-      "-keyout " + q(p.server_key) + " -out " + q(csr) + "; "
-      "openssl x509 -req -in " + q(csr) + " -CA " + q(p.ca_cert) + " -CAkey " + q(p.ca_key) +
-      " -CAcreateserial -days 2 -extfile " + q(ext) + " -out " + q(p.server_cert);
+      "-keyout " +
+      q(p.server_key) + " -out " + q(csr) +
+      "; "
+      "openssl x509 -req -in " +
+      q(csr) + " -CA " + q(p.ca_cert) + " -CAkey " + q(p.ca_key) + " -CAcreateserial -days 2 -extfile " + q(ext) +
+      " -out " + q(p.server_cert);
   auto r = run_command(cmd, 60);
   if (r.exit_code != 0) throw std::runtime_error("openssl failed: " + r.output);
   return p;
@@ -889,10 +886,9 @@ Echo::Echo(const fs::path& log_dir) {
   // A port picked by free_port() can be taken by someone else before we bind it: retry.
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = free_port();
-    proc_ = std::make_unique<Process>(
-        std::vector<std::string>{postern_binary(), "echo", "--listen",
-                                 "127.0.0.1:" + std::to_string(port_)},
-        log_dir / ("echo-" + std::to_string(port_) + ".log"));
+    proc_ = std::make_unique<Process>(std::vector<std::string>{postern_binary(), "echo", "--listen",
+                                                               "127.0.0.1:" + std::to_string(port_)},
+                                      log_dir / ("echo-" + std::to_string(port_) + ".log"));
     bool up = eventually(10000ms, [&] { return port_open(port_) || !proc_->alive(); });
     if (up && proc_->alive()) return;
     proc_->stop(1000ms);
@@ -900,21 +896,23 @@ Echo::Echo(const fs::path& log_dir) {
   throw std::runtime_error("postern echo did not start: " + proc_->log());
 }
 
-std::string pets_api(const std::string& endpoint_url, const std::string& extra_paths,
-                     const std::string& version) {
+std::string pets_api(const std::string& endpoint_url, const std::string& extra_paths, const std::string& version) {
   return "openapi: 3.0.0\n"
          "x-wso2-disable-security: true\n"  // these tests are about proxying, not security
-         "info: {title: Pets, version: " + version + "}\n"
+         "info: {title: Pets, version: " +
+         version +
+         "}\n"
          "x-wso2-basePath: /pets/{version}\n"
-         "x-wso2-production-endpoints: {urls: [\"" + endpoint_url + "\"]}\n"
+         "x-wso2-production-endpoints: {urls: [\"" +
+         endpoint_url +
+         "\"]}\n"
          "paths:\n"
          "  /items: {get: {}, post: {}}\n"
          "  /items/{id}: {get: {}, delete: {}, put: {}, head: {}}\n" +
          extra_paths;
 }
 
-Gateway::Gateway(const fs::path& dir, GatewayOptions options)
-    : dir_(dir), options_(std::move(options)) {
+Gateway::Gateway(const fs::path& dir, GatewayOptions options) : dir_(dir), options_(std::move(options)) {
   http_port_ = free_port();
   admin_port_ = free_port();
   if (options_.tls_listener) {
@@ -966,9 +964,9 @@ void Gateway::write_project() const {
 std::string Gateway::log() const { return read_file(dir_ / "postern.log"); }
 
 bool Gateway::start(std::string* why, Millis timeout) {
-  proc_ = std::make_unique<Process>(
-      std::vector<std::string>{postern_binary(), "--log-level", "debug", "run", dir_.string()},
-      dir_ / "postern.log");
+  proc_ = std::make_unique<Process>(std::vector<std::string>{postern_binary(), "--log-level", "debug", "run",
+                                                             dir_.string()},
+                                    dir_ / "postern.log");
   bool ready = eventually(timeout, [&] {
     if (!proc_->alive()) return true;
     auto r = http_request(admin_port_, "GET", "/ready", {}, {}, 1000ms);

@@ -136,7 +136,7 @@ struct Json {
   // Member access; returns a null Json when missing or not an object.
   const Json& operator[](const std::string& key) const;
   const Json& operator[](size_t i) const;
-  size_t size() const;  // array/object size, else 0
+  size_t size() const;      // array/object size, else 0
   std::string str() const;  // string value, or "" (numbers rendered without ".0")
   double num() const;       // number value, or -1
   const Array& arr() const;
@@ -151,7 +151,7 @@ struct Response {
   int status = 0;
   std::string reason;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-  std::string body;     // de-chunked
+  std::string body;                                          // de-chunked
   bool chunked = false;
   bool has_content_length = false;
   std::string raw_head;

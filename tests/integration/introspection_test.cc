@@ -97,16 +97,25 @@ class Introspection : public GatewayTest {
     start_echo();
     write_file(tmp / "km-secret", "secret\n");
     GatewayOptions o;
-    o.security = "  key_manager:\n"
-                 "    introspection_url: http://127.0.0.1:" + std::to_string(km_port) + "/introspect\n"
-                 "    client_id: gw\n"
-                 "    client_secret_file: " + (tmp / "km-secret").string() + "\n"
-                 "    timeout: " + timeout + "\n"
-                 "    validate_subscription: true\n";
+    o.security =
+        "  key_manager:\n"
+        "    introspection_url: http://127.0.0.1:" +
+        std::to_string(km_port) +
+        "/introspect\n"
+        "    client_id: gw\n"
+        "    client_secret_file: " +
+        (tmp / "km-secret").string() +
+        "\n"
+        "    timeout: " +
+        timeout +
+        "\n"
+        "    validate_subscription: true\n";
     o.access_log = access_log;
     o.apis["orders.yaml"] =
         "openapi: 3.0.0\ninfo: {title: Orders, version: '1'}\nx-wso2-basePath: /orders\n"
-        "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
         "components:\n  securitySchemes:\n    oauth: {type: oauth2, flows: {}}\n"
         "paths:\n  /list: {get: {security: [{oauth: [orders:read]}]}}\n"
         "  /admin: {get: {security: [{oauth: [orders:admin]}]}}\n";
@@ -153,7 +162,8 @@ TEST_F(Introspection, SlowKeyManagerGives503NotAHang) {
   auto r = get("/orders/list", "slow");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503) << r->body;
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3)) << "the 1 s key-manager timeout was not applied";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3))
+      << "the 1 s key-manager timeout was not applied";
   // Other requests on the gateway were served meanwhile (the worker never blocked):
   auto ok = get("/orders/list", "good");
   ASSERT_TRUE(ok);
@@ -200,8 +210,10 @@ TEST_F(Introspection, AClientThatLeavesEndsItsWaitAtOnce) {
     ASSERT_TRUE(eventually(5000ms, [&] { return km.held() == 1; })) << "the key manager was never asked";
     c.close();
   }
-  EXPECT_TRUE(eventually(5000ms, [&] { return read_file(tmp / "access.log").find("\"status\":499") != std::string::npos; }))
-      << "the wait did not end when the client left; access log:\n" << read_file(tmp / "access.log");
+  EXPECT_TRUE(
+      eventually(5000ms, [&] { return read_file(tmp / "access.log").find("\"status\":499") != std::string::npos; }))
+      << "the wait did not end when the client left; access log:\n"
+      << read_file(tmp / "access.log");
   EXPECT_EQ(km.held(), 1);  // still held: the wait ended without the key manager's answer
   km.release();
   // The call itself went on for others: its answer is cached and serves the next request.

@@ -32,11 +32,11 @@ class Jwks : public GatewayTest {
 
   void start_idp() {
     idp_port_ = free_port();
-    idp_ = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/openssl", "s_server", "-WWW", "-quiet", "-accept",
-                                 std::to_string(idp_port_), "-cert", pki_.server_cert.string(), "-key",
-                                 pki_.server_key.string()},
-        tmp / "idp.log", idp_dir_);
+    idp_ = std::make_unique<Process>(std::vector<std::string>{"/usr/bin/openssl", "s_server", "-WWW", "-quiet",
+                                                              "-accept", std::to_string(idp_port_), "-cert",
+                                                              pki_.server_cert.string(), "-key",
+                                                              pki_.server_key.string()},
+                                     tmp / "idp.log", idp_dir_);
     ASSERT_TRUE(eventually(5000ms, [&] { return port_open(idp_port_); })) << idp_->log();
   }
 
@@ -44,15 +44,23 @@ class Jwks : public GatewayTest {
     start_echo();
     GatewayOptions o;
     o.upstream_tls = "{ca_file: " + pki_.ca_cert.string() + "}";
-    o.security = "  issuers:\n"
-                 "    - name: idp\n"
-                 "      issuer: idp-issuer\n"
-                 "      jwks_url: https://127.0.0.1:" + std::to_string(idp_port_) + "/jwks.json\n"
-                 "      jwks_refresh: " + refresh_ + "\n"
-                 "      jwks_min_refetch: 200ms\n";
-    o.apis["shop.yaml"] = "openapi: 3.0.0\ninfo: {title: Shop, version: '1'}\nx-wso2-basePath: /shop\n"
-                          "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
-                          "paths:\n  /items: {get: {}}\n";
+    o.security =
+        "  issuers:\n"
+        "    - name: idp\n"
+        "      issuer: idp-issuer\n"
+        "      jwks_url: https://127.0.0.1:" +
+        std::to_string(idp_port_) +
+        "/jwks.json\n"
+        "      jwks_refresh: " +
+        refresh_ +
+        "\n"
+        "      jwks_min_refetch: 200ms\n";
+    o.apis["shop.yaml"] =
+        "openapi: 3.0.0\ninfo: {title: Shop, version: '1'}\nx-wso2-basePath: /shop\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
+        "paths:\n  /items: {get: {}}\n";
     ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   }
 

@@ -32,13 +32,15 @@ TEST_F(Admin, MetricsInPrometheusFormat) {
   start_echo();
   GatewayOptions o;
   o.apis["pets.yaml"] = pets_api(echo->url());
-  o.apis["dead.yaml"] = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
-                        "info: {title: Dead, version: v1}\n"
-                        "x-wso2-basePath: /dead\n"
-                        "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:" +
-                        std::to_string(dead_port) + "\"]}\n"
-                        "paths:\n"
-                        "  /x: {get: {}}\n";
+  o.apis["dead.yaml"] =
+      "openapi: 3.0.0\nx-wso2-disable-security: true\n"
+      "info: {title: Dead, version: v1}\n"
+      "x-wso2-basePath: /dead\n"
+      "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:" +
+      std::to_string(dead_port) +
+      "\"]}\n"
+      "paths:\n"
+      "  /x: {get: {}}\n";
   ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   for (int i = 0; i < 3; ++i) {
     auto r = http_request(port(), "GET", "/pets/1.0.0/items/1");
@@ -67,8 +69,7 @@ TEST_F(Admin, MetricsInPrometheusFormat) {
   bool histogram_bucket = false, histogram_type = false, has_api_label = false;
   while (std::getline(in, line)) {
     if (line.rfind("postern_requests_total{", 0) == 0) {
-      if (line.find("api=") != std::string::npos && line.find("route=") != std::string::npos)
-        has_api_label = true;
+      if (line.find("api=") != std::string::npos && line.find("route=") != std::string::npos) has_api_label = true;
       if (line.find("status_class=\"2xx\"") != std::string::npos)
         ok_requests += std::stod(line.substr(line.rfind(' ') + 1));
     }
@@ -144,12 +145,15 @@ TEST_F(Reload, KeepAliveConnectionSurvivesAndSeesNewConfig) {
 
 TEST_F(Reload, SighupRemovesRoutes) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
-  std::string doc = "openapi: 3.0.0\nx-wso2-disable-security: true\n"
-                    "info: {title: Pets, version: 1.0.0}\n"
-                    "x-wso2-basePath: /pets/{version}\n"
-                    "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
-                    "paths:\n"
-                    "  /items: {get: {}}\n";
+  std::string doc =
+      "openapi: 3.0.0\nx-wso2-disable-security: true\n"
+      "info: {title: Pets, version: 1.0.0}\n"
+      "x-wso2-basePath: /pets/{version}\n"
+      "x-wso2-production-endpoints: {urls: [\"" +
+      echo->url() +
+      "\"]}\n"
+      "paths:\n"
+      "  /items: {get: {}}\n";
   write_file(gw->dir() / "apis" / "pets.yaml", doc);
   gw->process().signal(SIGHUP);
   EXPECT_TRUE(eventually(5000ms, [&] {
@@ -294,10 +298,14 @@ TEST_F(Cli, ValidateReportsEveryErrorWithLocation) {
   int p1 = free_port(), p2 = free_port();
   write_file(dir / "postern.yaml",
              "listeners:\n"
-             "  - {name: http, address: \"127.0.0.1:" + std::to_string(p1) + "\"}\n"
-             "admin: {address: \"127.0.0.1:" + std::to_string(p2) + "\"}\n"
-             "workers: many\n"  // line 4
-             "apis: apis/\n");
+             "  - {name: http, address: \"127.0.0.1:" +
+                 std::to_string(p1) +
+                 "\"}\n"
+                 "admin: {address: \"127.0.0.1:" +
+                 std::to_string(p2) +
+                 "\"}\n"
+                 "workers: many\n"  // line 4
+                 "apis: apis/\n");
   write_file(dir / "apis" / "a.yaml",
              "openapi: 3.0.0\n"
              "info: {title: A, version: 1.0.0}\n"
@@ -341,14 +349,17 @@ TEST_F(Cli, ValidateWarnsAndStrictRefuses) {
   fs::path dir = tmp / "warns";
   write_file(dir / "postern.yaml",
              "listeners:\n"
-             "  - {name: http, address: \"127.0.0.1:" + std::to_string(free_port()) + "\"}\n"
-             "apis: apis/\n");
-  std::string doc = "openapi: 3.0.0\n"
-                    "info: {title: A, version: 1.0.0}\n"
-                    "x-wso2-basePath: /a\n"
-                    "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:8080\"]}\n"
-                    "paths:\n"
-                    "  /x: {get: {}}\n";
+             "  - {name: http, address: \"127.0.0.1:" +
+                 std::to_string(free_port()) +
+                 "\"}\n"
+                 "apis: apis/\n");
+  std::string doc =
+      "openapi: 3.0.0\n"
+      "info: {title: A, version: 1.0.0}\n"
+      "x-wso2-basePath: /a\n"
+      "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:8080\"]}\n"
+      "paths:\n"
+      "  /x: {get: {}}\n";
   write_file(dir / "apis" / "a.yaml", doc + "x-wso2-cors: {accessControlAllowOrigins: ['*']}\n");  // line 7
   auto plain = postern("validate " + shell_quote(dir.string()) + " 2>&1", false);
   EXPECT_EQ(plain.exit_code, 0) << plain.output;
@@ -377,8 +388,10 @@ TEST_F(Cli, RunRefusesInvalidProject) {
   fs::path dir = tmp / "broken";
   write_file(dir / "postern.yaml",
              "listeners:\n"
-             "  - {name: http, address: \"127.0.0.1:" + std::to_string(free_port()) + "\"}\n"
-             "apis: apis/\n");
+             "  - {name: http, address: \"127.0.0.1:" +
+                 std::to_string(free_port()) +
+                 "\"}\n"
+                 "apis: apis/\n");
   write_file(dir / "apis" / "a.yaml",
              "openapi: 3.0.0\n"
              "info: {title: A, version: 1.0.0}\n"
@@ -434,10 +447,12 @@ TEST_F(AccessLog, OneJsonLinePerRequest) {
   auto r2 = http_request(port(), "GET", "/missing", {{"X-Request-ID", "log-me-2"}});
   ASSERT_TRUE(r2);
   fs::path log = gw->dir() / "access.log";
-  ASSERT_TRUE(eventually(5000ms, [&] {
-    std::string s = read_file(log);
-    return s.find("log-me-1") != std::string::npos && s.find("log-me-2") != std::string::npos;
-  })) << "access.log: " << read_file(log);
+  ASSERT_TRUE(eventually(5000ms,
+                         [&] {
+                           std::string s = read_file(log);
+                           return s.find("log-me-1") != std::string::npos && s.find("log-me-2") != std::string::npos;
+                         }))
+      << "access.log: " << read_file(log);
   std::istringstream in(read_file(log));
   std::string line;
   int ours = 0;

@@ -18,7 +18,9 @@ class Mtls : public GatewayTest {
     }
     o.apis["certs.yaml"] =
         "openapi: 3.0.0\ninfo: {title: Certs, version: '1'}\nx-wso2-basePath: /certs\n"
-        "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
         "x-wso2-mutual-ssl: mandatory\n"
         "x-wso2-application-security: {security-types: [oauth2], optional: true}\n"
         "paths:\n  /x: {get: {}}\n";
@@ -41,8 +43,8 @@ class Mtls : public GatewayTest {
 
   CommandResult curl(const std::string& extra) {
     return run_command("curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert " +
-                           shell_quote(gw->pki().ca_cert.string()) + " " + extra + " https://127.0.0.1:" +
-                           std::to_string(gw->https_port()) + "/certs/x",
+                           shell_quote(gw->pki().ca_cert.string()) + " " + extra +
+                           " https://127.0.0.1:" + std::to_string(gw->https_port()) + "/certs/x",
                        30, false);
   }
   std::string with_cert(const fs::path& cert, const fs::path& key) {

@@ -38,8 +38,8 @@ TEST_F(Proxy, EndpointUrlPathIsPrepended) {
 
 TEST_F(Proxy, UnknownPathIs404Json) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
-  for (const char* target : {"/nothing/here", "/pets/1.0.0/unknown", "/pets/2.0.0/items",
-                             "/pets/1.0.0/items/5/extra"}) {
+  for (const char* target :
+       {"/nothing/here", "/pets/1.0.0/unknown", "/pets/2.0.0/items", "/pets/1.0.0/items/5/extra"}) {
     SCOPED_TRACE(target);
     auto r = http_request(port(), "GET", target);
     ASSERT_TRUE(r);
@@ -164,8 +164,7 @@ TEST_F(Proxy, Expect100Continue) {
   Conn c(port());
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(c.send(make_request("POST", "/pets/1.0.0/items",
-                                  {{"Expect", "100-continue"},
-                                   {"Content-Length", std::to_string(body.size())}})));
+                                  {{"Expect", "100-continue"}, {"Content-Length", std::to_string(body.size())}})));
   auto interim = c.read_response(5000ms);
   ASSERT_TRUE(interim) << "no 100 Continue before the body was sent: " << c.error();
   EXPECT_EQ(interim->status, 100) << interim->raw_head;
@@ -306,8 +305,7 @@ TEST_F(Proxy, HostIsRewrittenToEndpoint) {
   auto r = http_request(port(), "GET", "/pets/1.0.0/items/5", {{"Host", "api.example.com"}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
-  EXPECT_EQ(echo_header(echo_of(*r), "host"),
-            std::vector<std::string>{"127.0.0.1:" + std::to_string(echo->port())});
+  EXPECT_EQ(echo_header(echo_of(*r), "host"), std::vector<std::string>{"127.0.0.1:" + std::to_string(echo->port())});
 }
 
 TEST_F(Proxy, PreserveHostKeepsClientHost) {
@@ -356,12 +354,10 @@ TEST_F(Proxy, PathIsNormalizedBeforeRoutingAndForwarding) {
     const char* sent;
     const char* forwarded;
   };
-  for (Case c : {Case{"/pets/1.0.0/./items/../items/%35", "/items/5"},
-                 Case{"/pets/1.0.0/items/%7Euser", "/items/~user"},
-                 Case{"/pets/1.0.0/items/%7euser", "/items/~user"},
-                 Case{"/pets/%31.0.0/items/7", "/items/7"},
-                 Case{"/other/../pets/1.0.0/items/8", "/items/8"},
-                 Case{"/pets/1.0.0/items/a%20b", "/items/a%20b"}}) {
+  for (Case c :
+       {Case{"/pets/1.0.0/./items/../items/%35", "/items/5"}, Case{"/pets/1.0.0/items/%7Euser", "/items/~user"},
+        Case{"/pets/1.0.0/items/%7euser", "/items/~user"}, Case{"/pets/%31.0.0/items/7", "/items/7"},
+        Case{"/other/../pets/1.0.0/items/8", "/items/8"}, Case{"/pets/1.0.0/items/a%20b", "/items/a%20b"}}) {
     SCOPED_TRACE(c.sent);
     auto r = http_request(port(), "GET", c.sent);
     ASSERT_TRUE(r);

@@ -20,8 +20,17 @@ class RedisServer {
     start();
   }
   void start() {
-    std::vector<std::string> argv{"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                  "--save", "", "--appendonly", "no", "--dir", dir_.string()};
+    std::vector<std::string> argv{"/usr/bin/redis-server",
+                                  "--port",
+                                  std::to_string(port_),
+                                  "--bind",
+                                  "127.0.0.1",
+                                  "--save",
+                                  "",
+                                  "--appendonly",
+                                  "no",
+                                  "--dir",
+                                  dir_.string()};
     argv.insert(argv.end(), extra_.begin(), extra_.end());
     proc_ = std::make_unique<Process>(argv, dir_ / ("redis-" + std::to_string(port_) + ".log"));
     if (!eventually(10000ms, [&] { return port_open(port_) || !proc_->alive(); }) || !proc_->alive())
@@ -47,26 +56,37 @@ class RedisThrottling : public GatewayTest {
  protected:
   static std::string api(const std::string& echo_url, const std::string& title, const std::string& tier) {
     return "openapi: 3.0.0\n"
-           "info: {title: " + title + ", version: '1'}\n"
-           "x-wso2-basePath: /" + title + "\n"
+           "info: {title: " +
+           title +
+           ", version: '1'}\n"
+           "x-wso2-basePath: /" +
+           title +
+           "\n"
            "x-wso2-disable-security: true\n"
-           "x-wso2-throttling-tier: " + tier + "\n"
-           "x-wso2-production-endpoints: {urls: [\"" + echo_url + "\"]}\n"
+           "x-wso2-throttling-tier: " +
+           tier +
+           "\n"
+           "x-wso2-production-endpoints: {urls: [\"" +
+           echo_url +
+           "\"]}\n"
            "paths:\n"
            "  /a: {get: {}}\n";
   }
   GatewayOptions options(int redis_port, const std::string& redis_extra = "") {
     start_echo();
     GatewayOptions o;
-    o.throttling = "  mode: redis\n"
-                   "  redis: {address: \"127.0.0.1:" + std::to_string(redis_port) +
-                   "\", sync_interval: 20ms, batch: 10, timeout: 200ms, key_prefix: itest" + redis_extra + "}\n"
-                   "  unauthenticated_tier: Unlimited\n"
-                   "  tiers:\n"
-                   "    resource:\n"
-                   "      Fleet: {requests: 100, per: hour}\n"
-                   "      Open: {requests: 5, per: hour, on_redis_failure: open}\n"
-                   "      Closed: {requests: 1000, per: hour, on_redis_failure: closed}\n";
+    o.throttling =
+        "  mode: redis\n"
+        "  redis: {address: \"127.0.0.1:" +
+        std::to_string(redis_port) + "\", sync_interval: 20ms, batch: 10, timeout: 200ms, key_prefix: itest" +
+        redis_extra +
+        "}\n"
+        "  unauthenticated_tier: Unlimited\n"
+        "  tiers:\n"
+        "    resource:\n"
+        "      Fleet: {requests: 100, per: hour}\n"
+        "      Open: {requests: 5, per: hour, on_redis_failure: open}\n"
+        "      Closed: {requests: 1000, per: hour, on_redis_failure: closed}\n";
     o.apis["fleet.yaml"] = api(echo->url(), "fleet", "Fleet");
     o.apis["open.yaml"] = api(echo->url(), "open", "Open");
     o.apis["closed.yaml"] = api(echo->url(), "closed", "Closed");
@@ -167,8 +187,8 @@ TEST_F(RedisThrottling, PasswordFromTheEnvironment) {
   ASSERT_TRUE(redis_up(gw->admin_port()));
   EXPECT_EQ(status(port(), "/fleet/a"), 200);
   EXPECT_TRUE(eventually(5000ms, [&] {
-    return redis.cli("-a itest-redis-secret --no-auth-warning --scan --pattern 'itest:*'").find("itest:{api|fleet:1}:") !=
-           std::string::npos;
+    return redis.cli("-a itest-redis-secret --no-auth-warning --scan --pattern 'itest:*'")
+               .find("itest:{api|fleet:1}:") != std::string::npos;
   }));
 
   Gateway wrong(tmp / "project-wrong", options(redis.port(), ", password_env: POSTERN_ITEST_REDIS_WRONG"));

@@ -28,19 +28,26 @@ class Security : public GatewayTest {
   void start(const std::string& extra_security = "", bool validate_subscription = true) {
     start_echo();
     GatewayOptions o;
-    o.security = "  issuers:\n"
-                 "    - name: test\n"
-                 "      issuer: test-issuer\n"
-                 "      certificate: " + pub_.string() + "\n"
-                 "      algorithms: [RS256]\n"
-                 "      validate_subscription: " + (validate_subscription ? "true" : "false") + "\n" +
-                 extra_security;
+    o.security =
+        "  issuers:\n"
+        "    - name: test\n"
+        "      issuer: test-issuer\n"
+        "      certificate: " +
+        pub_.string() +
+        "\n"
+        "      algorithms: [RS256]\n"
+        "      validate_subscription: " +
+        (validate_subscription ? "true" : "false") + "\n" + extra_security;
     o.apis["shop.yaml"] =
         "openapi: 3.0.0\n"
         "info: {title: Shop, version: '2.0'}\n"
         "x-wso2-basePath: /shop/{version}\n"
-        "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
-        "x-wso2-sandbox-endpoints: {urls: [\"" + echo->url() + "/sandbox\"]}\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
+        "x-wso2-sandbox-endpoints: {urls: [\"" +
+        echo->url() +
+        "/sandbox\"]}\n"
         "components:\n"
         "  securitySchemes:\n"
         "    oauth: {type: oauth2, flows: {}}\n"
@@ -108,9 +115,10 @@ TEST_F(Security, InvalidTokensAre401AndLookAlike) {
   std::string tampered = good;
   size_t dot = tampered.find('.');
   tampered[dot + 5] = tampered[dot + 5] == 'A' ? 'B' : 'A';  // payload byte flipped
-  std::string other_issuer = run_command(shell_quote(postern_binary()) + " token --key " +
-                                         shell_quote(key_.string()) + " --issuer someone-else --api Shop:2.0",
-                                         30, false).output;
+  std::string other_issuer = run_command(shell_quote(postern_binary()) + " token --key " + shell_quote(key_.string()) +
+                                             " --issuer someone-else --api Shop:2.0",
+                                         30, false)
+                                 .output;
   while (!other_issuer.empty() && other_issuer.back() == '\n') other_issuer.pop_back();
   // alg "none": header {"alg":"none"} with the real payload and no signature.
   std::string none = "eyJhbGciOiJub25lIn0" + good.substr(dot, good.rfind('.') - dot) + ".";
@@ -237,7 +245,8 @@ TEST_F(Security, BackendJwtTellsTheBackendWhoCalled) {
   ASSERT_NO_FATAL_FAILURE(start("  backend_jwt: {key: " + (tmp / "gw.key").string() + ", issuer: my-gateway}\n"));
   std::string t = token("--api Shop:2.0 --sub alice --scopes shop:read --app-name shopper");
   std::string forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.";
-  auto r = http_request(port(), "GET", "/shop/2.0/items", {{"Authorization", "Bearer " + t}, {"X-JWT-Assertion", forged}});
+  auto r = http_request(port(), "GET", "/shop/2.0/items",
+                        {{"Authorization", "Bearer " + t}, {"X-JWT-Assertion", forged}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   auto got = echo_header(echo_of(*r), "x-jwt-assertion");
@@ -328,7 +337,8 @@ TEST_F(Security, ReloadThatDisablesTheBackendJwtLeavesNoAssertionOnAKeptAliveCon
   o.workers = "1";
   o.apis["shop.yaml"] =
       "openapi: 3.0.0\ninfo: {title: Shop, version: '2.0'}\nx-wso2-basePath: /shop/{version}\n"
-      "x-wso2-production-endpoints: {urls: [\"" + backend.url() + "\"]}\npaths:\n  /items: {get: {}}\n";
+      "x-wso2-production-endpoints: {urls: [\"" +
+      backend.url() + "\"]}\npaths:\n  /items: {get: {}}\n";
   ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   const std::string t = token("--api Shop:2.0 --sub alice");
   Conn c(port());

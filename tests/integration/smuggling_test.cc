@@ -26,18 +26,23 @@ const std::string kSmuggled = "GET /pets/1.0.0/items/666 HTTP/1.1\r\nHost: x\r\n
 TEST_F(Smuggling, ContentLengthWithTransferEncoding) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
   SCOPED_TRACE("CL then TE");
-  expect_rejected("POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + kSmuggled);
+  expect_rejected(
+      "POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
+      kSmuggled);
   SCOPED_TRACE("TE then CL");
-  expect_rejected("POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                  "Content-Length: 40\r\n\r\n0\r\n\r\n" + kSmuggled);
+  expect_rejected(
+      "POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Content-Length: 40\r\n\r\n0\r\n\r\n" +
+      kSmuggled);
 }
 
 TEST_F(Smuggling, TwoDifferentContentLengths) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
   SCOPED_TRACE("two header lines");
-  expect_rejected("POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                  "Content-Length: 6\r\n\r\nhello!");
+  expect_rejected(
+      "POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+      "Content-Length: 6\r\n\r\nhello!");
   SCOPED_TRACE("one list");
   expect_rejected("POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\nhello!");
 }
@@ -46,8 +51,8 @@ TEST_F(Smuggling, InvalidContentLength) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
   for (const char* cl : {"abc", "-1", "1 2", "+5", "0x10", "99999999999999999999999"}) {
     SCOPED_TRACE(cl);
-    expect_rejected(std::string("POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nContent-Length: ") +
-                    cl + "\r\n\r\nhello");
+    expect_rejected(std::string("POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nContent-Length: ") + cl +
+                    "\r\n\r\nhello");
   }
 }
 
@@ -67,8 +72,8 @@ TEST_F(Smuggling, TransferEncodingOtherThanChunked) {
   // length; the server must answer 400 and close.
   for (const char* te : {"gzip", "chunked, gzip", "xchunked"}) {
     SCOPED_TRACE(te);
-    expect_rejected(std::string("POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") +
-                    te + "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    expect_rejected(std::string("POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") + te +
+                    "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
   }
 }
 
@@ -108,8 +113,9 @@ TEST_F(Smuggling, EncodedSlashInPath) {
 
 TEST_F(Smuggling, ValidRequestAfterRejectionsStillServed) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
-  expect_rejected("POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  expect_rejected(
+      "POST /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
   auto r = http_request(port(), "GET", "/pets/1.0.0/items/1");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);

@@ -27,39 +27,53 @@ class Throttling : public GatewayTest {
     o.workers = workers;
     o.forwarding = std::move(forwarding);
     o.admin_extra = admin_extra;
-    o.security = "  issuers:\n"
-                 "    - {name: test, issuer: test-issuer, certificate: " + pub_.string() + "}\n";
+    o.security =
+        "  issuers:\n"
+        "    - {name: test, issuer: test-issuer, certificate: " +
+        pub_.string() + "}\n";
     o.throttling = throttling;
-    o.apis["open.yaml"] = "openapi: 3.0.0\n"
-                          "info: {title: Open, version: '1'}\n"
-                          "x-wso2-basePath: /open\n"
-                          "x-wso2-disable-security: true\n"
-                          "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
-                          "paths:\n"
-                          "  /a: {get: {}}\n";
-    o.apis["limited.yaml"] = "openapi: 3.0.0\n"
-                             "info: {title: Limited, version: '1'}\n"
-                             "x-wso2-basePath: /limited\n"
-                             "x-wso2-disable-security: true\n"
-                             "x-wso2-throttling-tier: Three\n"
-                             "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
-                             "paths:\n"
-                             "  /a: {get: {}}\n"
-                             "  /b: {get: {x-wso2-throttling-tier: Unlimited}}\n";  // API level wins
-    o.apis["res.yaml"] = "openapi: 3.0.0\n"
-                         "info: {title: Res, version: '1'}\n"
-                         "x-wso2-basePath: /res\n"
-                         "x-wso2-disable-security: true\n"
-                         "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
-                         "paths:\n"
-                         "  /slow: {get: {x-wso2-throttling-tier: Two}}\n"
-                         "  /free: {get: {}}\n";
-    o.apis["shop.yaml"] = "openapi: 3.0.0\n"
-                          "info: {title: Shop, version: '2'}\n"
-                          "x-wso2-basePath: /shop\n"
-                          "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
-                          "paths:\n"
-                          "  /items: {get: {}}\n";
+    o.apis["open.yaml"] =
+        "openapi: 3.0.0\n"
+        "info: {title: Open, version: '1'}\n"
+        "x-wso2-basePath: /open\n"
+        "x-wso2-disable-security: true\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
+        "paths:\n"
+        "  /a: {get: {}}\n";
+    o.apis["limited.yaml"] =
+        "openapi: 3.0.0\n"
+        "info: {title: Limited, version: '1'}\n"
+        "x-wso2-basePath: /limited\n"
+        "x-wso2-disable-security: true\n"
+        "x-wso2-throttling-tier: Three\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
+        "paths:\n"
+        "  /a: {get: {}}\n"
+        "  /b: {get: {x-wso2-throttling-tier: Unlimited}}\n";  // API level wins
+    o.apis["res.yaml"] =
+        "openapi: 3.0.0\n"
+        "info: {title: Res, version: '1'}\n"
+        "x-wso2-basePath: /res\n"
+        "x-wso2-disable-security: true\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
+        "paths:\n"
+        "  /slow: {get: {x-wso2-throttling-tier: Two}}\n"
+        "  /free: {get: {}}\n";
+    o.apis["shop.yaml"] =
+        "openapi: 3.0.0\n"
+        "info: {title: Shop, version: '2'}\n"
+        "x-wso2-basePath: /shop\n"
+        "x-wso2-production-endpoints: {urls: [\"" +
+        echo->url() +
+        "\"]}\n"
+        "paths:\n"
+        "  /items: {get: {}}\n";
     ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   }
 
@@ -224,15 +238,17 @@ TEST_F(Throttling, ExactWithAllWorkersBusy) {
 }
 
 TEST_F(Throttling, PerConsumerKeyByHeaderAndBurst) {
-  ASSERT_NO_FATAL_FAILURE(start(tiers("    subscription:\n      PerTenant: {requests: 2, per: hour, key: \"header:X-Tenant\"}\n") +
-                                "  unauthenticated_tier: PerTenant\n"));
+  ASSERT_NO_FATAL_FAILURE(
+      start(tiers("    subscription:\n      PerTenant: {requests: 2, per: hour, key: \"header:X-Tenant\"}\n") +
+            "  unauthenticated_tier: PerTenant\n"));
   for (int i = 0; i < 2; ++i) EXPECT_EQ(get("/open/a", "", {{"X-Tenant", "acme"}})->status, 200);
   EXPECT_EQ(get("/open/a", "", {{"X-Tenant", "acme"}})->status, 429);
   EXPECT_EQ(get("/open/a", "", {{"X-Tenant", "globex"}})->status, 200);
 }
 
 TEST_F(Throttling, PerConsumerKeyByClaim) {
-  ASSERT_NO_FATAL_FAILURE(start(tiers("    subscription:\n      PerOrg: {requests: 2, per: hour, key: \"claim:org\"}\n")));
+  ASSERT_NO_FATAL_FAILURE(
+      start(tiers("    subscription:\n      PerOrg: {requests: 2, per: hour, key: \"claim:org\"}\n")));
   // Two users of one organisation share its quota; another organisation has its own.
   std::string a1 = token("--api Shop:2 --tier PerOrg --sub u1 --claim org=acme");
   std::string a2 = token("--api Shop:2 --tier PerOrg --sub u2 --claim org=acme");
@@ -265,8 +281,8 @@ TEST_F(Throttling, BurstControlPerSecond) {
 }
 
 TEST_F(Throttling, BandwidthTier) {
-  ASSERT_NO_FATAL_FAILURE(start(tiers("    subscription:\n      Small: {bytes: 3000, per: hour}\n") +
-                                "  unauthenticated_tier: Small\n"));
+  ASSERT_NO_FATAL_FAILURE(
+      start(tiers("    subscription:\n      Small: {bytes: 3000, per: hour}\n") + "  unauthenticated_tier: Small\n"));
   // Each echo reply is a JSON description of the request (a few hundred bytes): the quota
   // runs out after a handful, and the refusal is a 429 like any other.
   int ok = 0;
@@ -322,7 +338,8 @@ TEST_F(Throttling, BlockingThroughTheAdminApi) {
   // Users and applications from tokens.
   ASSERT_EQ(admin("POST", "/throttle/blocks?type=user&value=mallory", tok)->status, 201);
   ASSERT_EQ(admin("POST", "/throttle/blocks?type=application&value=bad-app", tok)->status, 201);
-  EXPECT_TRUE(eventually(1000ms, [&] { return get("/shop/items", token("--api Shop:2 --sub mallory"))->status == 403; }));
+  EXPECT_TRUE(
+      eventually(1000ms, [&] { return get("/shop/items", token("--api Shop:2 --sub mallory"))->status == 403; }));
   EXPECT_EQ(get("/shop/items", token("--api Shop:2 --app-id bad-app"))->status, 403);
   EXPECT_EQ(get("/shop/items", token("--api Shop:2 --sub alice"))->status, 200);
   auto tiers = admin("GET", "/throttle/tiers", tok);
@@ -345,8 +362,9 @@ TEST_F(Throttling, BlockingNeedsAnAdminToken) {
 // Behind a load balancer every connection comes from the balancer: blocking and per-IP
 // quotas must see the client it forwards, and only from trusted proxies.
 TEST_F(Throttling, BehindTrustedProxiesTheForwardedClientCounts) {
-  ASSERT_NO_FATAL_FAILURE(start(std::string(kTiers) + "  unauthenticated_tier: Gold\n  blocking:\n    - {ip: 203.0.113.9}\n",
-                                "2", "", {"trusted_proxies: [127.0.0.1/32, 10.0.0.0/8]"}));
+  ASSERT_NO_FATAL_FAILURE(
+      start(std::string(kTiers) + "  unauthenticated_tier: Gold\n  blocking:\n    - {ip: 203.0.113.9}\n", "2", "",
+            {"trusted_proxies: [127.0.0.1/32, 10.0.0.0/8]"}));
   // The blocked client behind a chain of two trusted proxies.
   auto r = get("/open/a", "", {{"X-Forwarded-For", "203.0.113.9, 10.1.2.3"}});
   ASSERT_TRUE(r);

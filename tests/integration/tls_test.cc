@@ -39,10 +39,15 @@ TEST_F(Tls, TransportsChooseTheListeners) {
   o.tls_listener = true;
   auto api = [&](const std::string& title, const std::string& transports) {
     return "openapi: 3.0.0\n"
-           "info: {title: " + title + ", version: '1'}\n"
-           "x-wso2-basePath: /" + title + "\n"
-           "x-wso2-disable-security: true\n" + transports +
-           "x-wso2-production-endpoints: {urls: [\"" + echo->url() + "\"]}\n"
+           "info: {title: " +
+           title +
+           ", version: '1'}\n"
+           "x-wso2-basePath: /" +
+           title +
+           "\n"
+           "x-wso2-disable-security: true\n" +
+           transports + "x-wso2-production-endpoints: {urls: [\"" + echo->url() +
+           "\"]}\n"
            "paths:\n"
            "  /a: {get: {}, post: {}}\n";
   };
@@ -96,9 +101,9 @@ TEST_F(Tls, LocalhostNameVerifies) {
   GatewayOptions o;
   o.tls_listener = true;
   ASSERT_NO_FATAL_FAILURE(start_gateway(o));
-  auto r = run_command(curl() + "-o /dev/null -w '%{http_code}' --resolve localhost:" +
-                           std::to_string(gw->https_port()) + ":127.0.0.1 https://localhost:" +
-                           std::to_string(gw->https_port()) + "/pets/1.0.0/items/1",
+  auto r = run_command(curl() +
+                           "-o /dev/null -w '%{http_code}' --resolve localhost:" + std::to_string(gw->https_port()) +
+                           ":127.0.0.1 https://localhost:" + std::to_string(gw->https_port()) + "/pets/1.0.0/items/1",
                        30, false);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.output, "200");
@@ -132,8 +137,8 @@ TEST_F(Tls, UntrustedClientRejectsCertificateOfOtherCa) {
   o.tls_listener = true;
   ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   Pki other = make_pki(tmp / "other", "other-");
-  auto r = run_command("curl -sS --max-time 20 --cacert " + shell_quote(other.ca_cert.string()) + " " +
-                           https_base() + "/pets/1.0.0/items/1",
+  auto r = run_command("curl -sS --max-time 20 --cacert " + shell_quote(other.ca_cert.string()) + " " + https_base() +
+                           "/pets/1.0.0/items/1",
                        30);
   EXPECT_EQ(r.exit_code, 60) << "curl accepted a certificate it should not: " << r.output;
 }
@@ -144,8 +149,8 @@ TEST_F(Tls, LargeBodiesOverTls) {
   ASSERT_NO_FATAL_FAILURE(start_gateway(o));
   std::string body = pattern_body(3 * 1024 * 1024 + 17);
   write_file(tmp / "up.bin", body);
-  auto up = run_command(curl() + "--data-binary @" + shell_quote((tmp / "up.bin").string()) + " " +
-                            https_base() + "/pets/1.0.0/items",
+  auto up = run_command(curl() + "--data-binary @" + shell_quote((tmp / "up.bin").string()) + " " + https_base() +
+                            "/pets/1.0.0/items",
                         60, false);
   ASSERT_EQ(up.exit_code, 0) << up.output.substr(0, 300);
   auto j = Json::parse(up.output);
@@ -172,8 +177,7 @@ TEST_F(Tls, HttpsEndpointVerifiedWithConfiguredCa) {
   write_file(tmp / "project" / "upstream-ca.pem", read_file(b.pki().ca_cert));
   GatewayOptions oa;
   oa.upstream_tls = "{ca_file: upstream-ca.pem, verify: true}";
-  oa.apis["pets.yaml"] =
-      pets_api("https://127.0.0.1:" + std::to_string(b.https_port()) + "/pets/1.0.0");
+  oa.apis["pets.yaml"] = pets_api("https://127.0.0.1:" + std::to_string(b.https_port()) + "/pets/1.0.0");
   ASSERT_NO_FATAL_FAILURE(start_gateway(oa));
   auto r = http_request(port(), "POST", "/pets/1.0.0/items", {}, "over tls");
   ASSERT_TRUE(r);
@@ -203,8 +207,7 @@ TEST_F(Tls, HttpsEndpointWithUntrustedCertificateIs502) {
   write_file(tmp / "project" / "upstream-ca.pem", read_file(other.ca_cert));
   GatewayOptions oa;
   oa.upstream_tls = "{ca_file: upstream-ca.pem, verify: true}";
-  oa.apis["pets.yaml"] =
-      pets_api("https://127.0.0.1:" + std::to_string(b.https_port()) + "/pets/1.0.0");
+  oa.apis["pets.yaml"] = pets_api("https://127.0.0.1:" + std::to_string(b.https_port()) + "/pets/1.0.0");
   ASSERT_NO_FATAL_FAILURE(start_gateway(oa));
   auto r = http_request(port(), "GET", "/pets/1.0.0/items/1");
   ASSERT_TRUE(r);

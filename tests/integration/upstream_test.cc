@@ -77,8 +77,8 @@ TEST_F(Upstream, KeepAliveReuseAcrossClientConnections) {
     Conn c(port());
     ASSERT_TRUE(c.ok());
     for (int i = 0; i < 5; ++i) {
-      ASSERT_TRUE(c.send(make_request(i % 2 ? "POST" : "GET", i % 2 ? "/pets/1.0.0/items" : "/pets/1.0.0/items/1",
-                                      {}, i % 2 ? "x" : "")));
+      ASSERT_TRUE(c.send(make_request(i % 2 ? "POST" : "GET", i % 2 ? "/pets/1.0.0/items" : "/pets/1.0.0/items/1", {},
+                                      i % 2 ? "x" : "")));
       auto r = c.read_response();
       ASSERT_TRUE(r) << c.error();
       ASSERT_EQ(r->status, 200);

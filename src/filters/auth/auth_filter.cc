@@ -11,8 +11,8 @@ namespace {
 constexpr std::string_view kBearerInvalid = "WWW-Authenticate: Bearer realm=\"postern\", error=\"invalid_token\"\r\n";
 constexpr std::string_view kBasicChallenge = "WWW-Authenticate: Basic realm=\"postern\", charset=\"UTF-8\"\r\n";
 
-FilterStatus reject(RequestContext& ctx, int status, int code, std::string_view message,
-                    std::string_view description, std::string_view headers, std::string_view reason) {
+FilterStatus reject(RequestContext& ctx, int status, int code, std::string_view message, std::string_view description,
+                    std::string_view headers, std::string_view reason) {
   ReplyReason metric = status == 401   ? ReplyReason::kUnauthorized
                        : status == 403 ? ReplyReason::kForbidden
                                        : ReplyReason::kUnavailable;
@@ -163,8 +163,8 @@ FilterStatus AuthFilter::on_request(RequestContext& ctx) const {
   const Credentials c = find_credentials(ctx);
   const bool have_cert = !client_certificate(ctx).empty();
   if (sec.mutual_ssl == "mandatory" && !have_cert) return invalid(ctx, {}, "mtls_required");
-  const bool cert_suffices =
-      have_cert && (sec.mutual_ssl == "optional" || (sec.mutual_ssl == "mandatory" && sec.application_optional));
+  const bool cert_suffices = have_cert && (sec.mutual_ssl == "optional" ||
+                                           (sec.mutual_ssl == "mandatory" && sec.application_optional));
   if (cert_suffices && c.bearer.empty() && c.basic.empty() && c.api_key.empty()) {
     auto id = std::make_shared<Identity>();
     id->scheme = "mtls";
@@ -249,7 +249,8 @@ FilterStatus AuthFilter::on_resume(RequestContext& ctx) const {
     switch (r.kind) {
       case K::kActive: return authorize(ctx, r.identity, nullptr);
       case K::kExpired:
-        return reject(ctx, 401, 900903, "Expired Credentials", "The access token has expired", kBearerInvalid, r.reason);
+        return reject(ctx, 401, 900903, "Expired Credentials", "The access token has expired", kBearerInvalid,
+                      r.reason);
       case K::kInactive: return invalid(ctx, kBearerInvalid, r.reason);
       case K::kUnavailable:
         return reject(ctx, 503, 503, "Service Unavailable",
@@ -279,10 +280,10 @@ FilterStatus AuthFilter::authorize(RequestContext& ctx, std::shared_ptr<const Id
       std::string needed;
       for (const auto& x : sec.scopes) needed += (needed.empty() ? "" : " ") + x;
       return reject(ctx, 403, 900910, "The access token does not allow you to access the requested resource",
-                  "The resource requires one of these scopes: " + needed,
-                  id.scheme == "jwt" ? "WWW-Authenticate: Bearer realm=\"postern\", error=\"insufficient_scope\"\r\n"
-                                     : "",
-                  "scope");
+                    "The resource requires one of these scopes: " + needed,
+                    id.scheme == "jwt" ? "WWW-Authenticate: Bearer realm=\"postern\", error=\"insufficient_scope\"\r\n"
+                                       : "",
+                    "scope");
     }
   }
   if (static_key && !static_key->apis.empty()) {
@@ -290,12 +291,13 @@ FilterStatus AuthFilter::authorize(RequestContext& ctx, std::shared_ptr<const Id
     for (const auto& a : static_key->apis) {
       size_t colon = a.rfind(':');
       std::string_view name = colon == std::string::npos ? std::string_view(a) : std::string_view(a).substr(0, colon);
-      std::string_view version = colon == std::string::npos ? std::string_view("*") : std::string_view(a).substr(colon + 1);
+      std::string_view version = colon == std::string::npos ? std::string_view("*")
+                                                            : std::string_view(a).substr(colon + 1);
       ok = ok || (name == api_name_ && (version == "*" || version == api_version_));
     }
     if (!ok) {
       return reject(ctx, 403, 900908, "Resource forbidden", "The API key is not allowed to access this API", {},
-                  "api_not_allowed");
+                    "api_not_allowed");
     }
   }
   if (static_key) ctx.subscription_tier = id.subscription_tier;
@@ -303,14 +305,14 @@ FilterStatus AuthFilter::authorize(RequestContext& ctx, std::shared_ptr<const Id
     const Identity::Subscription* found = find_subscription(id.subscriptions, api_name_, api_version_);
     if (found == nullptr) {
       return reject(ctx, 403, 900908, "Resource forbidden",
-                  "User is NOT authorized to access the Resource. API Subscription validation failed.", {},
-                  "not_subscribed");
+                    "User is NOT authorized to access the Resource. API Subscription validation failed.", {},
+                    "not_subscribed");
     }
     ctx.subscription_tier = found->tier;
   }
   if (id.sandbox && !has_sandbox_) {
     return reject(ctx, 403, 900908, "Resource forbidden",
-                "A sandbox key was used, but the API has no sandbox endpoints", {}, "no_sandbox_endpoints");
+                  "A sandbox key was used, but the API has no sandbox endpoints", {}, "no_sandbox_endpoints");
   }
   ctx.use_sandbox = id.sandbox;
   ctx.identity = std::move(identity);

@@ -101,8 +101,8 @@ net::awaitable<Introspector::Result> Introspector::call(const std::string& token
   std::string headers = "Content-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\n";
   if (!km.client_id.empty()) headers += "Authorization: Basic " + basic_auth(km.client_id, km.client_secret) + "\r\n";
   auto res = co_await upstream::http_fetch("POST", km.introspection_url, headers,
-                                           "token=" + form_escape(token) + "&token_type_hint=access_token",
-                                           client_tls_, km.timeout, 64 * 1024);
+                                           "token=" + form_escape(token) + "&token_type_hint=access_token", client_tls_,
+                                           km.timeout, 64 * 1024);
   if (!res.ok) {
     log::warn("key manager {}: {}", km.introspection_url, res.error);
     r.reason = "key_manager_unavailable";

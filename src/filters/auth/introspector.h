@@ -57,7 +57,7 @@ class Introspector : public std::enable_shared_from_this<Introspector> {
   net::asio::io_context& loop_;
   std::shared_ptr<const config::Snapshot> config_;
   std::shared_ptr<net::asio::ssl::context> client_tls_;
-  std::unordered_map<std::string, Cached> cache_;                     // by token digest
+  std::unordered_map<std::string, Cached> cache_;                      // by token digest
   std::unordered_map<std::string, std::shared_ptr<Pending>> pending_;  // by token digest
 };
 

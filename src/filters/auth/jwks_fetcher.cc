@@ -33,8 +33,8 @@ std::shared_ptr<JwksFetchers> JwksFetchers::start(net::asio::io_context& main_lo
     });
   });
   for (size_t i = 0; i < f->loops_.size(); ++i) {
-    net::asio::co_spawn(main_loop, [f, i]() -> net::awaitable<void> { co_await f->run(i); },
-                        net::asio::detached);
+    net::asio::co_spawn(
+        main_loop, [f, i]() -> net::awaitable<void> { co_await f->run(i); }, net::asio::detached);
   }
   return f;
 }
@@ -81,7 +81,8 @@ net::awaitable<void> JwksFetchers::run(size_t loop_index) {
             if (!still_published && !k.kid().empty() && !already_retired) l.retired.emplace_back(k, now + l.refresh);
           }
         }
-        std::erase_if(l.retired, [&](const auto& r) { return r.second <= now || keys->find(r.first.kid()) != nullptr; });
+        std::erase_if(l.retired,
+                      [&](const auto& r) { return r.second <= now || keys->find(r.first.kid()) != nullptr; });
         for (const auto& [k, until] : l.retired) keys->add(k);
         auth->set_keys(l.issuer, keys);
         log::info("issuer '{}': {} keys from {}{}", name, keys->keys().size(), l.url,

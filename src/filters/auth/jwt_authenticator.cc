@@ -22,9 +22,8 @@ bool read_file(const std::filesystem::path& p, std::string& out) {
 
 }  // namespace
 
-std::shared_ptr<JwtAuthenticator> JwtAuthenticator::build(const config::SecurityConfig& security,
-                                                          unsigned workers, SlotRegistry& slots,
-                                                          std::string& error,
+std::shared_ptr<JwtAuthenticator> JwtAuthenticator::build(const config::SecurityConfig& security, unsigned workers,
+                                                          SlotRegistry& slots, std::string& error,
                                                           std::vector<std::string> capture_claims) {
   auto auth = std::make_shared<JwtAuthenticator>();
   const size_t entries = security.token_cache_entries;
@@ -99,8 +98,7 @@ std::shared_ptr<JwtAuthenticator> JwtAuthenticator::build(const config::Security
   return auth;
 }
 
-JwtAuthenticator::Result JwtAuthenticator::authenticate(std::string_view token, WorkerSlots& slots,
-                                                        int64_t now) const {
+JwtAuthenticator::Result JwtAuthenticator::authenticate(std::string_view token, WorkerSlots& slots, int64_t now) const {
   Result res;
   TokenCache& cache = slots.get(cache_);
   const unsigned worker = slots.worker_id();
@@ -194,9 +192,9 @@ void JwtAuthenticator::set_keys(size_t issuer, std::shared_ptr<const jose::KeySe
 
 void JwtAuthenticator::maybe_request_refetch(size_t index, const Issuer& iss) const {
   if (iss.jwks_url.empty() || !refetch_hook_) return;
-  int64_t now = int64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now().time_since_epoch())
-                            .count());
+  int64_t now = int64_t(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
   int64_t last = iss.last_refetch_ms.load(std::memory_order_relaxed);
   // Rate limit across workers: only the worker that wins the exchange asks.
   if (now - last < iss.min_refetch_ms) return;

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "config/snapshot.h"
+#include "filters/auth/token_cache.h"
 #include "filters/identity.h"
 #include "filters/worker_slots.h"
-#include "filters/auth/token_cache.h"
 #include "jose/claims.h"
 #include "jose/key_set.h"
 
@@ -29,8 +29,8 @@ class JwtAuthenticator {
 
   enum class Outcome : uint8_t {
     kOk,
-    kInvalid,   // 401 / 900901
-    kExpired,   // 401 / 900903
+    kInvalid,  // 401 / 900901
+    kExpired,  // 401 / 900903
   };
   struct Result {
     Outcome outcome = Outcome::kInvalid;

@@ -11,7 +11,7 @@ struct PasswordCheck {
   std::array<uint8_t, 32> cache_key{};  // SHA-256 of the credential (TokenDigest), for the cache
   std::string user;
   std::string password;
-  std::string hash;              // the user's stored hash, or a dummy one for unknown users
+  std::string hash;  // the user's stored hash, or a dummy one for unknown users
   bool known_user = false;
 };
 

@@ -22,7 +22,7 @@ class PasswordChecker {
   ~PasswordChecker();  // drops queued checks, finishes running ones, joins
 
   struct Outcome {
-    bool ran = false;      // false: the queue was full (answer 503)
+    bool ran = false;  // false: the queue was full (answer 503)
     bool matched = false;
   };
   // Verifies `check` on a checking thread and resumes on `loop` (the caller's worker).

@@ -21,7 +21,7 @@ constexpr size_t kSaltBytes = 16, kHashBytes = 32;
 constexpr unsigned kMinLn = 10, kMaxLn = 20;
 constexpr unsigned kMaxR = 32, kMaxP = 16;
 constexpr uint64_t kMaxMemory = uint64_t(256) << 20;  // 128*r*N
-constexpr uint64_t kMaxWork = uint64_t(1) << 22;       // p*r*N
+constexpr uint64_t kMaxWork = uint64_t(1) << 22;      // p*r*N
 constexpr size_t kMinSalt = 8, kMaxSalt = 64, kMinHash = 16, kMaxHash = 64;
 
 struct Scrypt {
@@ -87,8 +87,8 @@ bool parse_scrypt(std::string_view s, Scrypt& out) {
          out.hash.size() <= kMaxHash;
 }
 
-bool derive(std::string_view password, std::string_view salt, unsigned ln, unsigned r, unsigned p,
-            unsigned char* out, size_t out_len) {
+bool derive(std::string_view password, std::string_view salt, unsigned ln, unsigned r, unsigned p, unsigned char* out,
+            size_t out_len) {
   uint64_t n = uint64_t(1) << ln;
   // OpenSSL's default maxmem (32 MiB) is just below what N=2^15, r=8 needs; allow the
   // bounded maximum plus slack for its bookkeeping.

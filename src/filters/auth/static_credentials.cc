@@ -89,8 +89,8 @@ bool StaticCredentials::verify(const PasswordCheck& check) {
   return matched && check.known_user;
 }
 
-StaticCredentials::Result StaticCredentials::finish_basic(const PasswordCheck& check, bool matched,
-                                                          WorkerSlots& slots, int64_t now) const {
+StaticCredentials::Result StaticCredentials::finish_basic(const PasswordCheck& check, bool matched, WorkerSlots& slots,
+                                                          int64_t now) const {
   Result res;
   if (!check.known_user) {
     res.reason = "unknown_user";

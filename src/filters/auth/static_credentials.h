@@ -12,9 +12,9 @@
 
 #include "config/snapshot.h"
 #include "filters/auth/password_check.h"
+#include "filters/auth/token_cache.h"
 #include "filters/identity.h"
 #include "filters/worker_slots.h"
-#include "filters/auth/token_cache.h"
 
 namespace postern::filters {
 
@@ -25,7 +25,7 @@ class StaticCredentials {
   struct Result {
     bool ok = false;
     std::shared_ptr<const Identity> identity;
-    std::string_view reason;  // "malformed_basic", "unknown_user", "bad_password", "unknown_api_key"
+    std::string_view reason;               // "malformed_basic", "unknown_user", "bad_password", "unknown_api_key"
     std::shared_ptr<PasswordCheck> check;  // not cached yet: verify this off the worker
     const config::StaticApiKey* api_key = nullptr;  // for the per-API check
   };
@@ -46,7 +46,7 @@ class StaticCredentials {
  private:
   std::unordered_map<std::string, config::BasicUser> users_;  // by username
   std::unordered_map<std::string, std::pair<config::StaticApiKey, std::shared_ptr<const Identity>>>
-      keys_;  // by SHA-256 hex
+      keys_;                      // by SHA-256 hex
   Slot<TokenCache> basic_cache_;  // verified Basic credentials, per worker
 };
 

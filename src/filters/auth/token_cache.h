@@ -3,8 +3,8 @@
 // so tokens are not kept in memory and a lookup compares 32 bytes. Entries never outlive
 // the token's `exp`; the cache is bounded and evicts the oldest entries first.
 #include <array>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string_view>

@@ -44,8 +44,8 @@ std::shared_ptr<BackendJwtSigner> BackendJwtSigner::build(const config::BackendJ
   return with_key(std::move(key), alg, cfg, slots);
 }
 
-std::shared_ptr<BackendJwtSigner> BackendJwtSigner::with_key(jose::Key key, jose::Alg alg, const config::BackendJwt& cfg,
-                                                             SlotRegistry& slots) {
+std::shared_ptr<BackendJwtSigner> BackendJwtSigner::with_key(jose::Key key, jose::Alg alg,
+                                                             const config::BackendJwt& cfg, SlotRegistry& slots) {
   auto s = std::make_shared<BackendJwtSigner>();
   s->key_ = std::move(key);
   s->alg_ = alg;
@@ -93,7 +93,7 @@ const std::string& BackendJwtSigner::assertion(const std::shared_ptr<const Ident
 }
 
 std::shared_ptr<const Filter> BackendJwtFilter::for_route(const FilterServices& services,
-                                                         const config::Route& /*route*/) {
+                                                          const config::Route& /*route*/) {
   // On every route, open ones too: a client's copy of the header must never reach a
   // backend that trusts it.
   return services.backend_jwt ? std::make_shared<BackendJwtFilter>(services.backend_jwt) : nullptr;

@@ -21,7 +21,8 @@ namespace postern::filters {
 class BackendJwtSigner {
  public:
   // Signed assertions are kept per worker in a slot declared in `slots`.
-  static std::shared_ptr<BackendJwtSigner> build(const config::BackendJwt& cfg, SlotRegistry& slots, std::string& error);
+  static std::shared_ptr<BackendJwtSigner> build(const config::BackendJwt& cfg, SlotRegistry& slots,
+                                                 std::string& error);
   // With a key already loaded (build() checks that it can sign with `alg`).
   static std::shared_ptr<BackendJwtSigner> with_key(jose::Key key, jose::Alg alg, const config::BackendJwt& cfg,
                                                     SlotRegistry& slots);

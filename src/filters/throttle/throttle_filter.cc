@@ -138,7 +138,9 @@ const config::ThrottleTier* ThrottleFilter::subscription_tier(const RequestConte
     key += "ip:";
     key.append(ctx.client_ip);
   } else {
-    key += !id->application_id.empty() ? id->application_id : !id->consumer_key.empty() ? id->consumer_key : id->subject;
+    key += !id->application_id.empty() ? id->application_id
+           : !id->consumer_key.empty() ? id->consumer_key
+                                       : id->subject;
   }
   key += '|';
   key += api_id_;

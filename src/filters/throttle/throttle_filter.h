@@ -1,10 +1,9 @@
 #pragma once
-// Throttling (design.md filters/throttle): the quotas of a route in WSO2's order — API, resource, subscription, application —
-// each counted in the node's CounterStore (and, distributed, the fleet's through Redis).
-// A request refused at one level gives back what the earlier levels counted, so refused
-// requests never use up a quota. Every limited response carries RateLimit-* headers.
-// Every route gets one: subscription and application tiers come from tokens and blocking
-// conditions can be added at run time; a route whose levels are all Unlimited costs a few
+// Throttling (design.md filters/throttle): the quotas of a route in WSO2's order — API, resource, subscription,
+// application — each counted in the node's CounterStore (and, distributed, the fleet's through Redis). A request
+// refused at one level gives back what the earlier levels counted, so refused requests never use up a quota. Every
+// limited response carries RateLimit-* headers. Every route gets one: subscription and application tiers come from
+// tokens and blocking conditions can be added at run time; a route whose levels are all Unlimited costs a few
 // comparisons and no allocation.
 #include <memory>
 #include <string>

@@ -37,7 +37,8 @@ TEST(EventJson, EveryFieldOfSchema1InOrderAndValidJson) {
   append_event_json(line, e);
   ASSERT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1) << "one line";
-  EXPECT_TRUE(line.starts_with(R"({"schema":1,"type":"request","time":"2026-11-26T09:49:50.724310Z","ts_us":1795686590724310,)"))
+  EXPECT_TRUE(line.starts_with(
+      R"({"schema":1,"type":"request","time":"2026-11-26T09:49:50.724310Z","ts_us":1795686590724310,)"))
       << line;
 
   simdjson::dom::parser parser;
@@ -46,14 +47,17 @@ TEST(EventJson, EveryFieldOfSchema1InOrderAndValidJson) {
   std::vector<std::string> keys;
   simdjson::dom::object obj = doc.get_object();
   for (auto field : obj) keys.emplace_back(field.key);
-  std::vector<std::string> expected = {
-      "schema", "type", "time", "ts_us", "request_id", "trace_id", "node", "api", "api_version", "base_path",
-      "resource", "method", "app_id", "app_name", "consumer_key", "user", "key_type", "client_ip", "user_agent",
-      "status", "error_code", "error_source", "error_reason", "throttled", "throttle_level", "cache_hit",
-      "bytes_in", "bytes_out", "total_us", "upstream_us", "gateway_us", "endpoint", "api_owner"};
+  std::vector<std::string> expected = {"schema",     "type",         "time",         "ts_us",       "request_id",
+                                       "trace_id",   "node",         "api",          "api_version", "base_path",
+                                       "resource",   "method",       "app_id",       "app_name",    "consumer_key",
+                                       "user",       "key_type",     "client_ip",    "user_agent",  "status",
+                                       "error_code", "error_source", "error_reason", "throttled",   "throttle_level",
+                                       "cache_hit",  "bytes_in",     "bytes_out",    "total_us",    "upstream_us",
+                                       "gateway_us", "endpoint",     "api_owner"};
   EXPECT_EQ(keys, expected);
   EXPECT_EQ(std::string_view(doc["api"]), "Pets \"quoted\"");
-  EXPECT_EQ(std::string_view(doc["user_agent"]), "bad \xef\xbf\xbd\xef\xbf\xbd utf8 \xe2\x82\xac \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(std::string_view(doc["user_agent"]),
+            "bad \xef\xbf\xbd\xef\xbf\xbd utf8 \xe2\x82\xac \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
   EXPECT_EQ(bool(doc["throttled"]), true);
   EXPECT_EQ(int64_t(doc["gateway_us"]), 70);
   EXPECT_EQ(std::string_view(doc["error_reason"]), "line\nbreak");
@@ -86,9 +90,10 @@ TEST(EventJson, GapRecord) {
   g.reason = "disk_budget";
   std::string line;
   append_gap_json(line, g);
-  EXPECT_EQ(line,
-            R"({"schema":1,"type":"gap","time":"1970-01-01T00:00:00.000000Z","ts_us":0,"node":"n","lost_file_id":"f1","lost_events":12,"reason":"disk_budget"})"
-            "\n");
+  EXPECT_EQ(
+      line,
+      R"({"schema":1,"type":"gap","time":"1970-01-01T00:00:00.000000Z","ts_us":0,"node":"n","lost_file_id":"f1","lost_events":12,"reason":"disk_budget"})"
+      "\n");
 }
 
 TEST(OutboxNames, RoundTripAndRejects) {

@@ -10,17 +10,39 @@ namespace postern::collector::test {
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
 inline Fields request_fields() {
-  return {{"schema", "1"},          {"type", "\"request\""},   {"time", "\"2026-11-26T09:31:30.123456Z\""},
-          {"ts_us", "1795685490123456"}, {"request_id", "\"r1\""}, {"trace_id", "\"0af7651916cd43dd8448eb211c80319c\""},
-          {"node", "\"n1\""},        {"api", "\"pets\""},        {"api_version", "\"1.0.0\""},
-          {"base_path", "\"/pets/v1\""}, {"resource", "\"/items/{id}\""}, {"method", "\"GET\""},
-          {"app_id", "\"7\""},       {"app_name", "\"Shop\""},   {"consumer_key", "\"ck\""},
-          {"user", "\"alice\""},     {"key_type", "\"PRODUCTION\""}, {"client_ip", "\"127.0.0.1\""},
-          {"user_agent", "\"curl/7.88\""}, {"status", "200"},    {"error_code", "0"},
-          {"error_source", "\"\""},  {"error_reason", "\"\""},   {"throttled", "false"},
-          {"throttle_level", "\"\""}, {"cache_hit", "false"},    {"bytes_in", "0"},
-          {"bytes_out", "12"},       {"total_us", "1500"},       {"upstream_us", "1000"},
-          {"gateway_us", "500"},     {"endpoint", "\"http://127.0.0.1:8080\""}, {"api_owner", "\"alice\""}};
+  return {{"schema", "1"},
+          {"type", "\"request\""},
+          {"time", "\"2026-11-26T09:31:30.123456Z\""},
+          {"ts_us", "1795685490123456"},
+          {"request_id", "\"r1\""},
+          {"trace_id", "\"0af7651916cd43dd8448eb211c80319c\""},
+          {"node", "\"n1\""},
+          {"api", "\"pets\""},
+          {"api_version", "\"1.0.0\""},
+          {"base_path", "\"/pets/v1\""},
+          {"resource", "\"/items/{id}\""},
+          {"method", "\"GET\""},
+          {"app_id", "\"7\""},
+          {"app_name", "\"Shop\""},
+          {"consumer_key", "\"ck\""},
+          {"user", "\"alice\""},
+          {"key_type", "\"PRODUCTION\""},
+          {"client_ip", "\"127.0.0.1\""},
+          {"user_agent", "\"curl/7.88\""},
+          {"status", "200"},
+          {"error_code", "0"},
+          {"error_source", "\"\""},
+          {"error_reason", "\"\""},
+          {"throttled", "false"},
+          {"throttle_level", "\"\""},
+          {"cache_hit", "false"},
+          {"bytes_in", "0"},
+          {"bytes_out", "12"},
+          {"total_us", "1500"},
+          {"upstream_us", "1000"},
+          {"gateway_us", "500"},
+          {"endpoint", "\"http://127.0.0.1:8080\""},
+          {"api_owner", "\"alice\""}};
 }
 
 // A line as a gateway from before api_owner writes it.
@@ -31,8 +53,13 @@ inline Fields old_request_fields() {
 }
 
 inline Fields gap_fields() {
-  return {{"schema", "1"},  {"type", "\"gap\""}, {"time", "\"2026-11-26T09:31:30.000000Z\""}, {"ts_us", "1795685490000000"},
-          {"node", "\"n1\""}, {"lost_file_id", "\"n1-20261126T090000Z-00aa\""}, {"lost_events", "42"},
+  return {{"schema", "1"},
+          {"type", "\"gap\""},
+          {"time", "\"2026-11-26T09:31:30.000000Z\""},
+          {"ts_us", "1795685490000000"},
+          {"node", "\"n1\""},
+          {"lost_file_id", "\"n1-20261126T090000Z-00aa\""},
+          {"lost_events", "42"},
           {"reason", "\"disk_budget\""}};
 }
 

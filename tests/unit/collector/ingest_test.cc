@@ -94,15 +94,16 @@ TEST(CollectorParseLines, ReadsEveryRequestFieldAndGaps) {
 // send it, and still type-checked when present.
 TEST(CollectorParseLines, ApiOwnerWithAndWithout) {
   EventFile f;
-  ASSERT_FALSE(parse_event_lines(line(with(request_fields(), "api_owner", str("owner \\\"q\\\""))) +
-                                     line(old_request_fields()),
-                                 std::nullopt, f));
+  ASSERT_FALSE(
+      parse_event_lines(line(with(request_fields(), "api_owner", str("owner \\\"q\\\""))) + line(old_request_fields()),
+                        std::nullopt, f));
   ASSERT_EQ(f.requests.size(), 2u);
   EXPECT_EQ(f.requests[0].api_owner, "owner \"q\"");
   EXPECT_EQ(f.requests[1].api_owner, "");
   EXPECT_EQ(f.requests[1].endpoint, "http://127.0.0.1:8080");
   for (const char* bad : {"null", "1", "false", "[\"a\"]"}) {
-    auto err = parse_event_lines(line(request_fields()) + line(with(request_fields(), "api_owner", bad)), std::nullopt, f);
+    auto err = parse_event_lines(line(request_fields()) + line(with(request_fields(), "api_owner", bad)), std::nullopt,
+                                 f);
     ASSERT_TRUE(err) << bad;
     EXPECT_EQ(err->line, 2) << bad;
     EXPECT_EQ(err->message, "\"api_owner\" must be a string") << bad;
@@ -119,7 +120,9 @@ TEST(CollectorParseLines, NulInAStringIsStoredAsReplacementCharacter) {
   EventFile f;
   ASSERT_FALSE(parse_event_lines(line(with(request_fields(), "user", str("a\\u0000b\\u0000"))), std::nullopt, f));
   ASSERT_EQ(f.requests.size(), 1u);
-  EXPECT_EQ(f.requests[0].user, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  EXPECT_EQ(f.requests[0].user,
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
 }
 
 TEST(CollectorParseLines, EmptyFileIsZeroEvents) {

@@ -10,9 +10,9 @@ namespace postern::collector {
 namespace {
 
 TEST(CollectorNearestRank, Definition) {
-  EXPECT_EQ(nearest_rank(50, 4), 2u);   // ceil(2)
-  EXPECT_EQ(nearest_rank(50, 5), 3u);   // ceil(2.5)
-  EXPECT_EQ(nearest_rank(95, 20), 19u); // exactly 19, not 20
+  EXPECT_EQ(nearest_rank(50, 4), 2u);    // ceil(2)
+  EXPECT_EQ(nearest_rank(50, 5), 3u);    // ceil(2.5)
+  EXPECT_EQ(nearest_rank(95, 20), 19u);  // exactly 19, not 20
   EXPECT_EQ(nearest_rank(99, 100), 99u);
   EXPECT_EQ(nearest_rank(99, 101), 100u);
   EXPECT_EQ(nearest_rank(50, 1), 1u);

@@ -29,8 +29,8 @@ Report hostile_report() {
   Report r;
   r.generated_us = 1795685490LL * 1000000;
   r.totals = {1, 1, Percentiles{1000, 1000, 1000}};
-  r.apis.push_back({"<img src=x onerror=alert(1)>", "1\"2", "<u onclick=x>\x1b[1m\"",
-                    {1, 1, Percentiles{1000, 1000, 1000}}});
+  r.apis.push_back(
+      {"<img src=x onerror=alert(1)>", "1\"2", "<u onclick=x>\x1b[1m\"", {1, 1, Percentiles{1000, 1000, 1000}}});
   r.resources.push_back({"<b class=evil>", "", "GET", "/a/<script>", {1, 1, Percentiles{1000, 1000, 1000}}});
   r.applications.push_back({"'id'", "</table><script>x()</script>", {1, 1, Percentiles{1000, 1000, 1000}}});
   r.top_applications = r.applications;
@@ -52,8 +52,8 @@ Report hostile_report() {
 
 TEST(CollectorRenderHtml, EscapesEveryEventString) {
   std::string html = render_html(hostile_report());
-  for (const char* raw : {"<img src=x", "<script>alert", "<script>x()", "<svg onload", "<b class=evil>", "<i class=evil>", "<t>", "<n>", "<r>",
-                          "</table><script>", "<u onclick"})
+  for (const char* raw : {"<img src=x", "<script>alert", "<script>x()", "<svg onload", "<b class=evil>",
+                          "<i class=evil>", "<t>", "<n>", "<r>", "</table><script>", "<u onclick"})
     EXPECT_EQ(html.find(raw), std::string::npos) << raw;
   EXPECT_NE(html.find("&lt;img src=x onerror=alert(1)&gt;"), std::string::npos);
   // The only script is the page's own self-check.
@@ -110,8 +110,12 @@ TEST(CollectorCredentials, BearerAndBasic) {
 
 TEST(CollectorBase64, Rfc4648Vectors) {
   std::string out;
-  const std::pair<const char*, const char*> v[] = {{"", ""},         {"Zg==", "f"},     {"Zm8=", "fo"},
-                                                   {"Zm9v", "foo"},  {"Zm9vYg==", "foob"}, {"Zm9vYmE=", "fooba"},
+  const std::pair<const char*, const char*> v[] = {{"", ""},
+                                                   {"Zg==", "f"},
+                                                   {"Zm8=", "fo"},
+                                                   {"Zm9v", "foo"},
+                                                   {"Zm9vYg==", "foob"},
+                                                   {"Zm9vYmE=", "fooba"},
                                                    {"Zm9vYmFy", "foobar"}};
   for (auto [in, want] : v) {
     ASSERT_TRUE(base64_decode(in, out)) << in;

@@ -40,7 +40,7 @@ class CollectorStore : public ::testing::Test {
   static std::string req(int minute, int status, int64_t total_us, const std::string& app = "7",
                          const std::string& user = "alice", Fields extra = {}) {
     Fields f = with(with(with(with(with(request_fields(), "ts_us", std::to_string(kBase + minute * kMin)), "status",
-                                        std::to_string(status)),
+                                   std::to_string(status)),
                               "total_us", std::to_string(total_us)),
                          "app_id", str(app)),
                     "user", str(user));
@@ -117,8 +117,10 @@ TEST_F(CollectorStore, ReportAggregates) {
   // orders POST /orders by app 9 / bob: throttled (subscription) and one auth rejection.
   Fields orders = {{"api", str("orders")}, {"method", str("POST")}, {"resource", str("/orders")}};
   Fields throttled = orders;
-  throttled.insert(throttled.end(), {{"throttled", "true"}, {"throttle_level", str("subscription")},
-                                     {"error_source", str("throttle")}, {"error_reason", str("subscription quota")}});
+  throttled.insert(throttled.end(), {{"throttled", "true"},
+                                     {"throttle_level", str("subscription")},
+                                     {"error_source", str("throttle")},
+                                     {"error_reason", str("subscription quota")}});
   text += req(3, 429, 500, "9", "bob", throttled) + req(3, 429, 700, "9", "bob", throttled);
   Fields auth = orders;
   auth.insert(auth.end(), {{"error_source", str("auth")}, {"error_reason", str("invalid credentials")}});

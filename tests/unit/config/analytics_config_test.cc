@@ -8,9 +8,9 @@
 namespace postern::config {
 namespace {
 
-using testing::ProjectTest;
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using testing::ProjectTest;
 
 constexpr const char* kApi = R"(openapi: 3.0.3
 info: {title: A, version: '1'}

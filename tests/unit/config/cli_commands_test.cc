@@ -38,7 +38,8 @@ TEST_F(ProjectTest, InitThenValidate) {
 TEST_F(ProjectTest, InitWithOpenApiCopiesTheDocument) {
   write("../orders.json",
         "{\"openapi\": \"3.0.0\", \"info\": {\"title\": \"O\", \"version\": \"1\"}, \"x-wso2-basePath\": \"/o\",\n"
-        " \"x-wso2-production-endpoints\": {\"urls\": [\"http://127.0.0.1:8080\"]}, \"paths\": {\"/a\": {\"get\": {}}}}\n");
+        " \"x-wso2-production-endpoints\": {\"urls\": [\"http://127.0.0.1:8080\"]}, \"paths\": {\"/a\": {\"get\": "
+        "{}}}}\n");
   ::testing::internal::CaptureStdout();
   EXPECT_EQ(cli::run_init("withdoc", std::filesystem::path("orders.json")), 0);
   EXPECT_THAT(::testing::internal::GetCapturedStdout(), HasSubstr("created withdoc/apis/orders.json"));

@@ -14,8 +14,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::StartsWith;
 using testing::ProjectTest;
+using ::testing::StartsWith;
 
 std::vector<std::string> warnings(const LoadResult& r) {
   std::vector<std::string> out;
@@ -46,11 +46,12 @@ paths:
   ASSERT_TRUE(r.snapshot) << errors(r).at(0);
   auto w = warnings(r);
   ASSERT_EQ(w.size(), 6u) << ::testing::PrintToString(w);
-  EXPECT_EQ(w[0],
-            "proj/apis/a.yaml:4:1: warning: 'x-wso2-cors' is not enforced by Postern yet; CORS preflights are forwarded "
-            "to the backend unchanged and no Access-Control-* header is added, so the backend must answer CORS itself "
-            "(a preflight reaches it only through an options operation, with x-wso2-disable-security: true since "
-            "browsers send no credentials); remove the extension once it does");
+  EXPECT_EQ(
+      w[0],
+      "proj/apis/a.yaml:4:1: warning: 'x-wso2-cors' is not enforced by Postern yet; CORS preflights are forwarded "
+      "to the backend unchanged and no Access-Control-* header is added, so the backend must answer CORS itself "
+      "(a preflight reaches it only through an options operation, with x-wso2-disable-security: true since "
+      "browsers send no credentials); remove the extension once it does");
   EXPECT_THAT(w[1], StartsWith("proj/apis/a.yaml:5:1: warning: 'x-postern-response-cache' is not enforced by Postern "
                                "yet; no response is cached and every request reaches the backend"));
   EXPECT_THAT(w[2], StartsWith("proj/apis/a.yaml:8:3: warning: 'securityConfig' (backend Basic authentication) is "
@@ -160,10 +161,10 @@ TEST_F(ProjectTest, TransportsAreParsedAndDoNotWarn) {
     std::string yaml;
     bool plain, tls;
   };
-  for (const Case& c : {Case{"", true, true}, Case{"x-wso2-transports: [http, https]\n", true, true},
-                        Case{"x-wso2-transports: [https, http]\n", true, true},
-                        Case{"x-wso2-transports: [http]\n", true, false},
-                        Case{"x-postern-transports:\n  - http\n", true, false}}) {
+  for (const Case& c :
+       {Case{"", true, true}, Case{"x-wso2-transports: [http, https]\n", true, true},
+        Case{"x-wso2-transports: [https, http]\n", true, true}, Case{"x-wso2-transports: [http]\n", true, false},
+        Case{"x-postern-transports:\n  - http\n", true, false}}) {
     SCOPED_TRACE(c.yaml);
     write("apis/a.yaml", doc_with(c.yaml));
     auto r = load();
@@ -198,7 +199,8 @@ TEST_F(ProjectTest, TransportErrors) {
   EXPECT_THAT(errors(load()), ElementsAre("proj/apis/a.yaml:5:20: 'x-wso2-transports' must be a non-empty list of "
                                           "http and/or https, e.g. [https]"));
   write("apis/a.yaml", doc_with("x-wso2-transports: []\n"));
-  EXPECT_THAT(errors(load()), ElementsAre(StartsWith("proj/apis/a.yaml:5:20: 'x-wso2-transports' must be a non-empty")));
+  EXPECT_THAT(errors(load()),
+              ElementsAre(StartsWith("proj/apis/a.yaml:5:20: 'x-wso2-transports' must be a non-empty")));
   write("apis/a.yaml", doc_with("x-wso2-transports:\n"));
   EXPECT_THAT(errors(load()), ElementsAre(StartsWith("proj/apis/a.yaml:5:1: 'x-wso2-transports' must be a non-empty")));
   write("apis/a.yaml", doc_with("x-wso2-transports: [HTTPS]\n"));
@@ -209,8 +211,9 @@ TEST_F(ProjectTest, TransportErrors) {
 TEST_F(ProjectTest, OwnerIsRecordedAndDoesNotWarn) {
   write("postern.yaml", kMinimalGateway);
   write("apis/a.yaml", doc_with("x-wso2-owner: alice@example.com\n"));
-  write("apis/b.yaml", "openapi: 3.0.3\ninfo: {title: B, version: 1}\nx-wso2-basePath: /b\n"
-                       "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:8081\"]}\npaths:\n  /x: {get: {}}\n");
+  write("apis/b.yaml",
+        "openapi: 3.0.3\ninfo: {title: B, version: 1}\nx-wso2-basePath: /b\n"
+        "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:8081\"]}\npaths:\n  /x: {get: {}}\n");
   auto r = load();
   ASSERT_TRUE(r.snapshot) << errors(r).at(0);
   EXPECT_EQ(r.snapshot->apis.at(0)->owner, "alice@example.com");

@@ -26,10 +26,15 @@ const Route* match(const Snapshot& s, router::Method m, std::string_view path, r
 // An OpenAPI document with API-level endpoints and the given paths block.
 std::string api_doc(const std::string& base, const std::string& paths, const std::string& title = "Pets") {
   return "openapi: 3.0.3\n"
-         "info: {title: " + title + ", version: 1.0.0}\n"
-         "x-wso2-basePath: " + base + "\n"
+         "info: {title: " +
+         title +
+         ", version: 1.0.0}\n"
+         "x-wso2-basePath: " +
+         base +
+         "\n"
          "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:8080\"]}\n"
-         "paths:\n" + paths;
+         "paths:\n" +
+         paths;
 }
 
 TEST(Diagnostic, Format) {
@@ -501,7 +506,8 @@ TEST_F(ProjectTest, BasePaths) {
 
 TEST_F(ProjectTest, BadBasePathAndPaths) {
   write("postern.yaml", kMinimalGateway);
-  write("apis/a.yaml", api_doc("shop/{tenant}", "  items:\n    get: {}\n  /a{b}:\n    get: {}\n  /ok:\n    gett: {}\n"));
+  write("apis/a.yaml",
+        api_doc("shop/{tenant}", "  items:\n    get: {}\n  /a{b}:\n    get: {}\n  /ok:\n    gett: {}\n"));
   EXPECT_THAT(errors(load()),
               ElementsAre("proj/apis/a.yaml:3:18: 'x-wso2-basePath' must start with '/', e.g. /petstore/{version}",
                           "proj/apis/a.yaml:6:3: path 'items' must start with '/'",

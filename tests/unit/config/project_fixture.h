@@ -17,9 +17,8 @@ class ProjectTest : public ::testing::Test {
  protected:
   void SetUp() override {
     old_cwd_ = std::filesystem::current_path();
-    root_ = std::filesystem::temp_directory_path() /
-            ("postern-test-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = std::filesystem::temp_directory_path() / ("postern-test-" + std::to_string(::getpid()) + "-" +
+                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_ / "proj" / "apis");
     std::filesystem::current_path(root_);

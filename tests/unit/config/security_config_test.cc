@@ -12,9 +12,10 @@ using ::testing::ElementsAre;
 class SecurityConfigTest : public ProjectTest {
  protected:
   void api(const std::string& extra_root, const std::string& paths) {
-    write("apis/a.yaml", "openapi: 3.0.3\ninfo: {title: A, version: '1'}\nx-wso2-basePath: /a\n"
-                         "x-wso2-production-endpoints: {urls: ['http://127.0.0.1:8080']}\n" +
-                             extra_root + "paths:\n" + paths);
+    write("apis/a.yaml",
+          "openapi: 3.0.3\ninfo: {title: A, version: '1'}\nx-wso2-basePath: /a\n"
+          "x-wso2-production-endpoints: {urls: ['http://127.0.0.1:8080']}\n" +
+              extra_root + "paths:\n" + paths);
   }
   const RouteSecurity& sec(const LoadResult& r, std::string_view tmpl, std::string_view method = "GET") {
     for (const auto& route : r.snapshot->routes) {
@@ -114,12 +115,15 @@ TEST_F(SecurityConfigTest, IssuerErrors) {
   EXPECT_FALSE(r.snapshot);
   auto e = errors(r);
   ASSERT_EQ(e.size(), 3u) << ::testing::PrintToString(e);
-  EXPECT_EQ(e[0], "proj/postern.yaml:5:7: issuer 'a' needs exactly one key source: 'certificate' (PEM), "
-                  "'jwks_file', 'jwks_url', 'hmac_secret_env' or 'hmac_secret_file'");
-  EXPECT_EQ(e[1], "proj/postern.yaml:5:40: unknown JWT algorithm 'none' (allowed: RS256/384/512, PS256/384/512, "
-                  "ES256/384/512, EdDSA, HS256/384/512; 'none' is never accepted)");
-  EXPECT_EQ(e[2], "proj/postern.yaml:6:41: certificate file 'missing.pem' does not exist (a PEM certificate or "
-                  "public key)");
+  EXPECT_EQ(e[0],
+            "proj/postern.yaml:5:7: issuer 'a' needs exactly one key source: 'certificate' (PEM), "
+            "'jwks_file', 'jwks_url', 'hmac_secret_env' or 'hmac_secret_file'");
+  EXPECT_EQ(e[1],
+            "proj/postern.yaml:5:40: unknown JWT algorithm 'none' (allowed: RS256/384/512, PS256/384/512, "
+            "ES256/384/512, EdDSA, HS256/384/512; 'none' is never accepted)");
+  EXPECT_EQ(e[2],
+            "proj/postern.yaml:6:41: certificate file 'missing.pem' does not exist (a PEM certificate or "
+            "public key)");
 }
 
 TEST_F(SecurityConfigTest, UsersAndApiKeysAreStoredOnlyAsHashes) {
@@ -130,14 +134,16 @@ TEST_F(SecurityConfigTest, UsersAndApiKeysAreStoredOnlyAsHashes) {
                             "    - {username: bob, password_hash: '$scrypt$ln=13,r=8,p=1$c2FsdA$aGFzaA', scopes: [a]}\n"
                             "  api_keys:\n"
                             "    - {name: k1, sha256: not-hex}\n"
-                            "    - {name: k2, sha256: " + std::string(64, 'A') + ", apis: ['Shop:*'], tier: Gold}\n");
+                            "    - {name: k2, sha256: " +
+                            std::string(64, 'A') + ", apis: ['Shop:*'], tier: Gold}\n");
   api("", "  /x: {get: {}}\n");
   auto r = load();
   EXPECT_FALSE(r.snapshot);
   auto e = errors(r);
   ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
-  EXPECT_EQ(e[0], "proj/postern.yaml:5:40: 'password_hash' must be a hash made by `postern hash-password` "
-                  "($scrypt$...); passwords are never stored in clear");
+  EXPECT_EQ(e[0],
+            "proj/postern.yaml:5:40: 'password_hash' must be a hash made by `postern hash-password` "
+            "($scrypt$...); passwords are never stored in clear");
   EXPECT_NE(e[1].find("'sha256' must be the 64 hex digits of SHA-256(key)"), std::string::npos) << e[1];
 }
 

@@ -7,9 +7,9 @@
 namespace postern::config {
 namespace {
 
-using testing::ProjectTest;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::ProjectTest;
 
 constexpr const char* kApi = R"(openapi: 3.0.3
 info: {title: A, version: '1'}
@@ -103,7 +103,8 @@ paths:
 )");
   auto e = errors(load());
   EXPECT_THAT(e, ::testing::Contains(HasSubstr("mode: redis needs a 'redis' section")));
-  EXPECT_THAT(e, ::testing::Contains(HasSubstr("proj/postern.yaml:5:25: 'unauthenticated_tier' names subscription tier 'Platinum'")));
+  EXPECT_THAT(e, ::testing::Contains(
+                     HasSubstr("proj/postern.yaml:5:25: 'unauthenticated_tier' names subscription tier 'Platinum'")));
   EXPECT_THAT(e, ::testing::Contains(HasSubstr("tier 'NoUnit' needs 'per'")));
   EXPECT_THAT(e, ::testing::Contains(HasSubstr("tier 'Nothing' limits nothing")));
   EXPECT_THAT(e, ::testing::Contains(HasSubstr("'key' must be ip, header:NAME or claim:NAME")));

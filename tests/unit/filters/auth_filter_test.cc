@@ -98,7 +98,8 @@ TEST(AuthFilter, AnUnverifiedBasicPasswordWaitsOffTheWorker) {
   PasswordChecker checker(1, 4);
   fx.services.password_checker = &checker;
   AuthFilter auth(fx.services, fx.route().security, fx.api(), false);
-  auto& ctx = fx.request_with_slots("GET /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Ym9iOnB3\r\n\r\n");
+  auto& ctx = fx.request_with_slots(
+      "GET /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Ym9iOnB3\r\n\r\n");
   ASSERT_EQ(auth.on_request(ctx), FilterStatus::kWait);  // bob:pw, never verified before
   ASSERT_TRUE(ctx.wait.has_value());
   bool done = false;

@@ -43,7 +43,8 @@ TEST(BlockingFilter, CallerStageRefusesABlockedAddressOrApi) {
 TEST(BlockingFilter, ConsumerStageRefusesABlockedApplicationOrUserOnly) {
   RequestFixture fx;
   BlockingFilter consumer(BlockingFilter::Stage::kConsumer, fx.api());
-  auto list = blocks({{throttle::BlockRule::Type::kApplication, "app-9"}, {throttle::BlockRule::Type::kUser, "mallory"},
+  auto list = blocks({{throttle::BlockRule::Type::kApplication, "app-9"},
+                      {throttle::BlockRule::Type::kUser, "mallory"},
                       {throttle::BlockRule::Type::kIp, "192.0.2.7"}});
   auto& ctx = fx.request("GET /pets/1.0.0/items HTTP/1.1\r\nHost: x\r\n\r\n");
   ctx.block_list = &list;

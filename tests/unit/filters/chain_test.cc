@@ -24,7 +24,8 @@ class Probe final : public Filter {
   Hooks hooks() const override { return {.response_head = true, .response_body = true, .complete = true}; }
   FilterStatus on_request(RequestContext& ctx) const override {
     log_.calls += name_ + ".request ";
-    if (status_ == FilterStatus::kReply) ctx.reply = error_reply(418, 418, "teapot", "", ReplyReason::kServed, ErrorSource::kNone);
+    if (status_ == FilterStatus::kReply)
+      ctx.reply = error_reply(418, 418, "teapot", "", ReplyReason::kServed, ErrorSource::kNone);
     if (status_ == FilterStatus::kWait) {
       ctx.data<int>() = 7;  // kept across the wait
       ctx.wait = []() -> net::awaitable<void> { co_return; }();

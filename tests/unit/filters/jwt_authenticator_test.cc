@@ -38,7 +38,8 @@ Built build(const config::SecurityConfig& sec, unsigned workers, std::string& er
             std::vector<std::string> claims = {}) {
   Built b;
   b.auth = JwtAuthenticator::build(sec, workers, *b.registry, err, std::move(claims));
-  for (unsigned i = 0; i < workers; ++i) b.workers.push_back(std::make_unique<WorkerSlots>(b.registry, SlotEnv{nullptr, i}));
+  for (unsigned i = 0; i < workers; ++i)
+    b.workers.push_back(std::make_unique<WorkerSlots>(b.registry, SlotEnv{nullptr, i}));
   return b;
 }
 

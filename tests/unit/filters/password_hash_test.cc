@@ -121,7 +121,7 @@ TEST(PasswordHash, MalformedFails) {
       "$scrypt$ln=10,r=8,p=1$" + p.salt + "$" + p.hash.substr(0, 42) + "-",  // base64url char
       "$scrypt$ln=10,r=8,p=1$" + p.salt + "$" + p.hash.substr(0, 42) + "*",
       "$scrypt$ln=10,r=8,p=1$" + p.salt.substr(0, 21) + "$" + p.hash,  // len % 4 == 1
-      "$scrypt$ln=10,r=8,p=1$QUJDREVGRw$" + p.hash,                   // 7-byte salt
+      "$scrypt$ln=10,r=8,p=1$QUJDREVGRw$" + p.hash,                    // 7-byte salt
       "$scrypt$ln=10,r=8,p=1$" + p.salt + "$QUJDREVGR0hJSktMTU5P",     // 15-byte hash
       "$scrypt$ln=10,r=8,p=1$" + std::string(88, 'A') + "$" + p.hash,  // 66-byte salt
       "$scrypt$ln=10,r=8,p=1$" + p.salt + "$" + std::string(88, 'A'),  // 66-byte hash
@@ -149,22 +149,25 @@ TEST(PasswordHash, ParameterBounds) {
   }
   // Within each bound but over the combined memory (128*r*N <= 256 MiB) or work
   // (p*r*N <= 2^22) caps.
-  for (const char* params : {"ln=20,r=8,p=1", "ln=20,r=4,p=1", "ln=20,r=32,p=16", "ln=17,r=32,p=1", "ln=15,r=32,p=16"}) {
+  for (const char* params :
+       {"ln=20,r=8,p=1", "ln=20,r=4,p=1", "ln=20,r=32,p=16", "ln=17,r=32,p=1", "ln=15,r=32,p=16"}) {
     EXPECT_FALSE(is_password_hash(with(params))) << params;
     EXPECT_FALSE(verify_password("pw", with(params))) << params;
   }
   // At the edges (format check only: no expensive hashing in a unit test).
-  for (const char* params : {"ln=10,r=1,p=1", "ln=20,r=2,p=2", "ln=16,r=32,p=2", "ln=10,r=32,p=16",
-                             "ln=15,r=8,p=16"}) {
+  for (const char* params : {"ln=10,r=1,p=1", "ln=20,r=2,p=2", "ln=16,r=32,p=2", "ln=10,r=32,p=16", "ln=15,r=8,p=16"}) {
     EXPECT_TRUE(is_password_hash(with(params))) << params;
   }
 }
 
 TEST(PasswordHash, IsPasswordHash) {
   // passlib's documented example hash (passlib.hash.scrypt).
-  EXPECT_TRUE(is_password_hash("$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E"));
-  for (const char* plain : {"admin", "password123", "$scrypt", "{SHA}abc", "$2b$12$abcdefghijklmnopqrstuv",
-                            "@sha256:", "@sha256:{}", "@sha512:{" "00"}) {
+  EXPECT_TRUE(
+      is_password_hash("$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E"));
+  for (const char* plain :
+       {"admin", "password123", "$scrypt", "{SHA}abc", "$2b$12$abcdefghijklmnopqrstuv", "@sha256:", "@sha256:{}",
+        "@sha512:{"
+        "00"}) {
     bool legacy = true;
     EXPECT_FALSE(is_password_hash(plain, &legacy)) << plain;
     EXPECT_FALSE(legacy) << plain;
@@ -205,10 +208,10 @@ TEST(PasswordHash, LegacyWso2Formats) {
   EXPECT_TRUE(is_password_hash(sha1, &legacy));
   EXPECT_TRUE(legacy);
   EXPECT_TRUE(is_password_hash("@sha256:{" + sha256 + "}"));
-  for (const std::string& bad : {"@sha256:" + sha256, "@sha256:{" + sha256, "@sha256:{" + sha256 + "} ",
-                                 "@sha256:{" + sha256.substr(2) + "}", "@sha256:{" + sha1 + "}",
-                                 "@SHA256:{" + sha256 + "}", sha1.substr(1), sha1 + "0", "g" + sha1.substr(1),
-                                 sha256}) {
+  for (const std::string& bad :
+       {"@sha256:" + sha256, "@sha256:{" + sha256, "@sha256:{" + sha256 + "} ", "@sha256:{" + sha256.substr(2) + "}",
+        "@sha256:{" + sha1 + "}", "@SHA256:{" + sha256 + "}", sha1.substr(1), sha1 + "0", "g" + sha1.substr(1),
+        sha256}) {
     EXPECT_FALSE(is_password_hash(bad)) << bad;
     EXPECT_FALSE(verify_password("admin", bad)) << bad;
   }

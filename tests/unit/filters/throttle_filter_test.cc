@@ -20,7 +20,8 @@ struct ThrottleFixture : RequestFixture {
   }
   config::ThrottleTier tier;
   config::ThrottlingConfig config;
-  std::shared_ptr<throttle::CounterStore> store = std::make_shared<throttle::CounterStore>(throttle::CounterStore::Options{});
+  std::shared_ptr<throttle::CounterStore> store = std::make_shared<throttle::CounterStore>(
+      throttle::CounterStore::Options{});
 };
 
 TEST(ThrottleFilter, CountsAddsRateLimitHeadersAndRefusesOverTheLimit) {

@@ -39,8 +39,8 @@ TEST(ChunkedDecoder, DecodesInAnySplit) {
 }
 
 TEST(ChunkedDecoder, RejectsMalformed) {
-  for (const char* bad : {"x\r\n", "5\nhello\r\n", "5\r\nhelloX\r\n", "-1\r\n", "\r\n",
-                          "ffffffffffffffffff\r\n", "5\r\nhello\r\n0\r\n\n"}) {
+  for (const char* bad : {"x\r\n", "5\nhello\r\n", "5\r\nhelloX\r\n", "-1\r\n", "\r\n", "ffffffffffffffffff\r\n",
+                          "5\r\nhello\r\n0\r\n\n"}) {
     ChunkedDecoder d;
     std::string p;
     size_t c = 0;

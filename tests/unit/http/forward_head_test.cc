@@ -47,9 +47,18 @@ TEST(UpstreamHead, ATrustedProxysForwardingHeadersAreExtended) {
   RequestHead req = parse(raw);  // header views point into raw
   HeaderEdits none;
   std::string out;
-  build_upstream_head(out, {.request = req, .base_path = "", .path = "/x", .host = "h", .strip_query_param = "",
-                            .edits = none, .trusted_peer = true, .peer_ip = "10.0.0.1", .tls = false,
-                            .request_id = "r", .traceparent = "t", .tracestate = "a=b"});
+  build_upstream_head(out, {.request = req,
+                            .base_path = "",
+                            .path = "/x",
+                            .host = "h",
+                            .strip_query_param = "",
+                            .edits = none,
+                            .trusted_peer = true,
+                            .peer_ip = "10.0.0.1",
+                            .tls = false,
+                            .request_id = "r",
+                            .traceparent = "t",
+                            .tracestate = "a=b"});
   EXPECT_NE(out.find("X-Forwarded-For: 1.1.1.1, 10.0.0.1\r\n"), std::string::npos);
   EXPECT_NE(out.find("X-Forwarded-Proto: https\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("tracestate: a=b\r\n"), std::string::npos);
@@ -67,14 +76,26 @@ TEST(ClientResponseHead, RebuildsFramingKeepsRequestIdAndAppliesEdits) {
   edits.remove("server");
   edits.add("RateLimit-Limit", "10");
   std::string out;
-  build_client_response_head(out, {.response = resp, .status = 200, .chunked = false, .length_known = true,
-                                   .keep_alive = true, .client_version_minor = 0, .request_id = "rid", .edits = edits});
+  build_client_response_head(out, {.response = resp,
+                                   .status = 200,
+                                   .chunked = false,
+                                   .length_known = true,
+                                   .keep_alive = true,
+                                   .client_version_minor = 0,
+                                   .request_id = "rid",
+                                   .edits = edits});
   EXPECT_EQ(out,
             "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nContent-Length: 5\r\nX-Request-ID: rid\r\n"
             "RateLimit-Limit: 10\r\nConnection: keep-alive\r\n\r\n");
   // A body a filter rewrites: no length, chunked; a changed status gets its own phrase.
-  build_client_response_head(out, {.response = resp, .status = 201, .chunked = true, .length_known = false,
-                                   .keep_alive = false, .client_version_minor = 1, .request_id = "rid", .edits = edits});
+  build_client_response_head(out, {.response = resp,
+                                   .status = 201,
+                                   .chunked = true,
+                                   .length_known = false,
+                                   .keep_alive = false,
+                                   .client_version_minor = 1,
+                                   .request_id = "rid",
+                                   .edits = edits});
   EXPECT_EQ(out,
             "HTTP/1.1 201 Created\r\nSet-Cookie: a=1\r\nTransfer-Encoding: chunked\r\n"
             "X-Request-ID: rid\r\nRateLimit-Limit: 10\r\nConnection: close\r\n\r\n");

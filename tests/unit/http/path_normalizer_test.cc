@@ -15,8 +15,8 @@ std::string norm(std::string_view in, bool allow_slash = false) {
 TEST(PathNormalizer, DotSegmentsAndDecoding) {
   EXPECT_EQ(norm("/pets/1.0.0/./items/../items/%35"), "/pets/1.0.0/items/5");
   EXPECT_EQ(norm("/a/b/../../.."), "/");
-  EXPECT_EQ(norm("/a/%2e%2e/b"), "/b");   // encoded dots are dots
-  EXPECT_EQ(norm("/%7Euser"), "/~user");  // unreserved decoded
+  EXPECT_EQ(norm("/a/%2e%2e/b"), "/b");       // encoded dots are dots
+  EXPECT_EQ(norm("/%7Euser"), "/~user");      // unreserved decoded
   EXPECT_EQ(norm("/a%2fb", true), "/a%2Fb");  // kept encoded, hex upper-cased
   EXPECT_EQ(norm("/a%20b"), "/a%20b");        // reserved/other escapes kept
   EXPECT_EQ(norm("/a%c3%a9"), "/a%C3%A9");

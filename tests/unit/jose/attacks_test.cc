@@ -25,8 +25,7 @@ Key pem(const std::string& text, std::string_view kid = {}) {
   return k;
 }
 
-std::string signed_token(Alg alg, const Key& key, std::string_view payload = kClaims,
-                         std::string_view extra = "") {
+std::string signed_token(Alg alg, const Key& key, std::string_view payload = kClaims, std::string_view extra = "") {
   std::string token;
   Status st = sign(alg, key, extra, payload, token);
   EXPECT_TRUE(st.ok()) << st.message();
@@ -141,10 +140,10 @@ TEST(Attacks, EcdsaSignatureLengths) {
   ASSERT_TRUE(verify(jwt, key));
   const std::string& sig = jwt.signature;
   std::string_view in = jwt.signing_input;
-  EXPECT_FALSE(verify_signature(Alg::kES256, key, in, sig.substr(0, 63)));   // truncated
-  EXPECT_FALSE(verify_signature(Alg::kES256, key, in, sig + '\0'));          // extra byte
+  EXPECT_FALSE(verify_signature(Alg::kES256, key, in, sig.substr(0, 63)));  // truncated
+  EXPECT_FALSE(verify_signature(Alg::kES256, key, in, sig + '\0'));         // extra byte
   EXPECT_FALSE(verify_signature(Alg::kES256, key, in, std::string(1, '\0') + sig));
-  EXPECT_FALSE(verify_signature(Alg::kES256, key, in, sig + sig));           // doubled
+  EXPECT_FALSE(verify_signature(Alg::kES256, key, in, sig + sig));              // doubled
   EXPECT_FALSE(verify_signature(Alg::kES256, key, in, test::raw_to_der(sig)));  // DER form
   EXPECT_FALSE(verify_signature(Alg::kES256, key, in, std::string(64, '\0')));  // r = s = 0
   EXPECT_FALSE(verify_signature(Alg::kES256, key, in, ""));
@@ -188,10 +187,9 @@ TEST(Attacks, KidIsOpaque) {
   Key key = pem(pem_keys().ec256_priv);
   Key pub = pem(pem_keys().ec256_pub, "k1");
   KeySet keys = set_of({pub});
-  for (const std::string& kid : {std::string("../../etc/passwd"), std::string("' OR '1'='1' --"),
-                                 std::string("k1\0", 3), std::string("K1"), std::string(" k1"),
-                                 std::string("%6b1"), std::string("/dev/null"),
-                                 std::string("k1; DROP TABLE keys")}) {
+  for (const std::string& kid :
+       {std::string("../../etc/passwd"), std::string("' OR '1'='1' --"), std::string("k1\0", 3), std::string("K1"),
+        std::string(" k1"), std::string("%6b1"), std::string("/dev/null"), std::string("k1; DROP TABLE keys")}) {
     std::string extra = R"("kid":")";
     append_json_escaped(extra, kid);
     extra += '"';
@@ -222,9 +220,10 @@ TEST(Attacks, EmbeddedKeyHeadersIgnored) {
   KeySet ours = set_of({pem(pem_keys().rsa_pub)});
   Key attacker = pem(pem_keys().ec256_priv);
   std::string attacker_jwk = *attacker.to_public_jwk();
-  for (const std::string& extra : std::vector<std::string>{
-           R"("jwk":)" + attacker_jwk, R"("jku":"https://evil.example/jwks.json")",
-        R"("x5u":"https://evil.example/cert.pem")", R"("x5c":["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"])"}) {
+  for (const std::string& extra :
+       std::vector<std::string>{R"("jwk":)" + attacker_jwk, R"("jku":"https://evil.example/jwks.json")",
+                                R"("x5u":"https://evil.example/cert.pem")",
+                                R"("x5c":["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"])"}) {
     std::string token = signed_token(Alg::kES256, attacker, kClaims, extra);
     EXPECT_NE(accept(token, ours), JwtError::kNone) << extra;
     // And a genuine token carrying the same header still verifies: the header is inert.
@@ -297,7 +296,8 @@ TEST(Attacks, DuplicateMembers) {
   EXPECT_EQ(decode_err(make_token(R"({"alg":"none","alg":"HS256"})", kClaims, "x")), JwtError::kDuplicateMember);
   EXPECT_EQ(decode_err(make_token(R"({"alg":"HS256","kid":"a","kid":"b"})", kClaims, "x")), JwtError::kDuplicateMember);
   EXPECT_EQ(decode_err(make_token(h, R"({"application":{"id":1,"id":2}})", "x")), JwtError::kDuplicateMember);
-  EXPECT_EQ(decode_err(make_token(h, R"({"subscribedAPIs":[{"name":"a","name":"b"}]})", "x")), JwtError::kDuplicateMember);
+  EXPECT_EQ(decode_err(make_token(h, R"({"subscribedAPIs":[{"name":"a","name":"b"}]})", "x")),
+            JwtError::kDuplicateMember);
   EXPECT_EQ(decode_err(make_token(h, R"({"x":{"y":[{"z":1,"z":1}]}})", "x")), JwtError::kDuplicateMember);
 }
 
@@ -313,11 +313,11 @@ TEST(Attacks, NonObjectJson) {
 
 TEST(Attacks, ClaimTypes) {
   const std::string h = R"({"alg":"HS256"})";
-  for (std::string_view p : {R"({"exp":"4102444800"})", R"({"exp":null})", R"({"exp":[1]})", R"({"exp":-1})",
-                             R"({"exp":1e300})", R"({"exp":18446744073709551615})", R"({"nbf":"0"})",
-                             R"({"iat":true})", R"({"iss":1})", R"({"sub":{}})", R"({"aud":1})",
-                             R"({"aud":["a",1]})", R"({"scope":["a"]})", R"({"scp":[1]})",
-                             R"({"application":"x"})", R"({"subscribedAPIs":{}})", R"({"allowedAPIs":[1]})"}) {
+  for (std::string_view p :
+       {R"({"exp":"4102444800"})", R"({"exp":null})", R"({"exp":[1]})", R"({"exp":-1})", R"({"exp":1e300})",
+        R"({"exp":18446744073709551615})", R"({"nbf":"0"})", R"({"iat":true})", R"({"iss":1})", R"({"sub":{}})",
+        R"({"aud":1})", R"({"aud":["a",1]})", R"({"scope":["a"]})", R"({"scp":[1]})", R"({"application":"x"})",
+        R"({"subscribedAPIs":{}})", R"({"allowedAPIs":[1]})"}) {
     EXPECT_EQ(decode_err(make_token(h, p, "x")), JwtError::kMalformed) << p;
   }
 }

@@ -39,13 +39,13 @@ TEST(Base64Url, RoundTripAllByteValues) {
 TEST(Base64Url, StrictRejects) {
   EXPECT_EQ(dec("Zg=="), "ERR");  // padding
   EXPECT_EQ(dec("Zm8="), "ERR");
-  EXPECT_EQ(dec("+/+/"), "ERR");  // standard alphabet
+  EXPECT_EQ(dec("+/+/"), "ERR");     // standard alphabet
   EXPECT_EQ(dec("Zm9v Yg"), "ERR");  // whitespace
   EXPECT_EQ(dec("Zm9v\nYg"), "ERR");
-  EXPECT_EQ(dec("Z"), "ERR");     // impossible length
+  EXPECT_EQ(dec("Z"), "ERR");  // impossible length
   EXPECT_EQ(dec("Zm9vY"), "ERR");
-  EXPECT_EQ(dec("Zh"), "ERR");    // "f" is "Zg": non-zero trailing bits are not canonical
-  EXPECT_EQ(dec("Zm9"), "ERR");   // "fo" is "Zm8"
+  EXPECT_EQ(dec("Zh"), "ERR");   // "f" is "Zg": non-zero trailing bits are not canonical
+  EXPECT_EQ(dec("Zm9"), "ERR");  // "fo" is "Zm8"
   EXPECT_EQ(dec(std::string_view("Zg\0", 3)), "ERR");
 }
 

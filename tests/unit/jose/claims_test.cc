@@ -71,8 +71,9 @@ TEST(Claims, Wso2AccessToken) {
   EXPECT_EQ(c.subscribed_apis[0].subscription_tier, "Gold");
   EXPECT_EQ(c.subscribed_apis[0].publisher, "admin");
   EXPECT_EQ(c.subscribed_apis[1].version, "*");
-  EXPECT_EQ(c.tier_info,
-            R"({"Gold":{"tierQuotaType":"requestCount","stopOnQuotaReach":true,"spikeArrestLimit":0,"spikeArrestUnit":null}})");
+  EXPECT_EQ(
+      c.tier_info,
+      R"({"Gold":{"tierQuotaType":"requestCount","stopOnQuotaReach":true,"spikeArrestLimit":0,"spikeArrestUnit":null}})");
   EXPECT_FALSE(c.has_allowed_apis);
   EXPECT_EQ(c.payload_json, kWso2Payload);
 }
@@ -92,7 +93,8 @@ TEST(Claims, ApiKeyToken) {
   // WSO2 API-key JWTs list allowed APIs as objects; older ones as bare names.
   JwtClaims c = decode_ok(R"({"sub":"admin","exp":4102444800,"keytype":"PRODUCTION",
     "allowedAPIs":[{"name":"PizzaShackAPI","context":"/pizzashack/1.0.0","publisher":"admin","version":"1.0.0","uuid":"x"},"Pets"],
-    "application":{"id":"7","name":"App","tier":"Unlimited","owner":"bob"}})").claims;
+    "application":{"id":"7","name":"App","tier":"Unlimited","owner":"bob"}})")
+                    .claims;
   ASSERT_TRUE(c.has_allowed_apis);
   ASSERT_EQ(c.allowed_apis.size(), 2u);
   EXPECT_EQ(c.allowed_apis[0].name, "PizzaShackAPI");
@@ -104,8 +106,7 @@ TEST(Claims, ApiKeyToken) {
 }
 
 TEST(Claims, ScopeForms) {
-  EXPECT_EQ(decode_ok(R"({"scp":["a","b"],"scope":"b c"})").claims.scopes,
-            (std::vector<std::string>{"b", "c", "a"}));
+  EXPECT_EQ(decode_ok(R"({"scp":["a","b"],"scope":"b c"})").claims.scopes, (std::vector<std::string>{"b", "c", "a"}));
   EXPECT_EQ(decode_ok(R"({"scp":"x  y"})").claims.scopes, (std::vector<std::string>{"x", "y"}));
   EXPECT_TRUE(decode_ok(R"({"scope":""})").claims.scopes.empty());
   EXPECT_EQ(decode_ok(R"({"aud":"one","client_id":"c1"})").claims.aud, std::vector<std::string>{"one"});

@@ -59,11 +59,13 @@ TEST(Keys, PemRejects) {
   EXPECT_TRUE(k.empty());
   // An encrypted private key fails without prompting for a passphrase.
   test::TempDir dir;
-  test::run(dir.path(), "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes256 -pass pass:secret -out enc.pem");
+  test::run(dir.path(),
+            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes256 -pass pass:secret -out enc.pem");
   EXPECT_FALSE(Key::from_pem(test::read_file(dir / "enc.pem"), k).ok());
   // Unsupported types: X25519 (not a signature key), secp256k1.
-  test::run(dir.path(), "openssl genpkey -algorithm X25519 -out x.pem && "
-                        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 -out k1.pem");
+  test::run(dir.path(),
+            "openssl genpkey -algorithm X25519 -out x.pem && "
+            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 -out k1.pem");
   EXPECT_FALSE(Key::from_pem(test::read_file(dir / "x.pem"), k).ok());
   EXPECT_FALSE(Key::from_pem(test::read_file(dir / "k1.pem"), k).ok());
 }
@@ -95,35 +97,41 @@ TEST(Keys, CanVerifyRules) {
 
 TEST(Keys, JwkRejects) {
   Key k;
-  for (std::string_view bad : {
-           R"({"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a1"})",  // off curve
-           R"({"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVE","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"})",   // short x
-           R"({"kty":"EC","crv":"secp256k1","x":"AA","y":"AA"})",
-           R"({"kty":"OKP","crv":"X25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})",
-           R"({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHUR"})",
-           R"({"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"AAqYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})",  // x not d's
-           R"({"kty":"RSA","n":"AQAB"})",
-           R"({"kty":"RSA","n":"AQAB","e":"AQAB","e":"AQAB"})",
-           R"({"kty":"oct","k":""})",
-           R"({"kty":"oct","k":"c2VjcmV0=="})",
-           R"({"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow","alg":"RS256"})",
-           R"({"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ","use":"enc"})",
-           R"({"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ","alg":"none"})",
-           R"({"kty":"RSA","n":"AQAB","e":"AQAB","alg":"HS256"})",
-           R"({"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","alg":"ES384"})",
-           R"({"kty":"dir"})", R"({"k":"AA"})", R"([])", R"({"kty":1})", R"({"kty":"oct","k":"AA","kid":5})"}) {
+  for (
+      std::string_view bad :
+      {R"({"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a1"})",  // off curve
+       R"({"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVE","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"})",  // short x
+       R"({"kty":"EC","crv":"secp256k1","x":"AA","y":"AA"})",
+       R"({"kty":"OKP","crv":"X25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})",
+       R"({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHUR"})",
+       R"({"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"AAqYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})",  // x not d's
+       R"({"kty":"RSA","n":"AQAB"})",
+       R"({"kty":"RSA","n":"AQAB","e":"AQAB","e":"AQAB"})",
+       R"({"kty":"oct","k":""})",
+       R"({"kty":"oct","k":"c2VjcmV0=="})",
+       R"({"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow","alg":"RS256"})",
+       R"({"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ","use":"enc"})",
+       R"({"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ","alg":"none"})",
+       R"({"kty":"RSA","n":"AQAB","e":"AQAB","alg":"HS256"})",
+       R"({"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","alg":"ES384"})",
+       R"({"kty":"dir"})",
+       R"({"k":"AA"})",
+       R"([])",
+       R"({"kty":1})",
+       R"({"kty":"oct","k":"AA","kid":5})"}) {
     EXPECT_FALSE(Key::from_jwk(bad, k).ok()) << bad;
   }
 }
 
 TEST(Keys, JwksParse) {
-  std::string jwks = std::string(R"({"keys":[)") + std::string(kRsaJwk) + "," + std::string(kEcJwk) + "," +
-                     R"({"kty":"oct","kid":"h1","alg":"HS256","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"},)"
-                     R"({"kty":"RSA","kid":"enc1","use":"enc","n":"AQAB","e":"AQAB"},)"
-                     R"({"kty":"EC","kid":"bad","crv":"P-256","x":"AA","y":"AA"},)"
-                     R"({"kty":"oct","kid":"dup","k":"AA","k":"AB"},)"
-                     R"("not an object",)"
-                     R"({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]})";
+  std::string jwks =
+      std::string(R"({"keys":[)") + std::string(kRsaJwk) + "," + std::string(kEcJwk) + "," +
+      R"({"kty":"oct","kid":"h1","alg":"HS256","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"},)"
+      R"({"kty":"RSA","kid":"enc1","use":"enc","n":"AQAB","e":"AQAB"},)"
+      R"({"kty":"EC","kid":"bad","crv":"P-256","x":"AA","y":"AA"},)"
+      R"({"kty":"oct","kid":"dup","k":"AA","k":"AB"},)"
+      R"("not an object",)"
+      R"({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]})";
   KeySet set;
   std::vector<std::string> skipped;
   ASSERT_TRUE(KeySet::parse_jwks(jwks, set, skipped).ok());
@@ -177,9 +185,12 @@ TEST(Keys, Candidates) {
 
 TEST(Keys, PublicJwkExportRoundTrip) {
   const auto& k = pem_keys();
-  for (auto [priv_pem, alg] : {std::pair{&k.rsa_priv, Alg::kRS256}, {&k.rsa_priv, Alg::kPS512},
-                               {&k.ec256_priv, Alg::kES256}, {&k.ec384_priv, Alg::kES384},
-                               {&k.ec521_priv, Alg::kES512}, {&k.ed_priv, Alg::kEdDSA}}) {
+  for (auto [priv_pem, alg] : {std::pair{&k.rsa_priv, Alg::kRS256},
+                               {&k.rsa_priv, Alg::kPS512},
+                               {&k.ec256_priv, Alg::kES256},
+                               {&k.ec384_priv, Alg::kES384},
+                               {&k.ec521_priv, Alg::kES512},
+                               {&k.ed_priv, Alg::kEdDSA}}) {
     Key priv = pem(*priv_pem, "gw-1");
     std::optional<std::string> jwk = priv.to_public_jwk();
     ASSERT_TRUE(jwk.has_value());
@@ -210,9 +221,9 @@ TEST(Keys, SignRefusals) {
   Key pub = pem(pem_keys().rsa_pub);
   EXPECT_FALSE(sign(Alg::kRS256, pub, "", "{}", token).ok());  // no private key
   Key priv = pem(pem_keys().rsa_priv);
-  EXPECT_FALSE(sign(Alg::kES256, priv, "", "{}", token).ok());  // wrong family
+  EXPECT_FALSE(sign(Alg::kES256, priv, "", "{}", token).ok());                 // wrong family
   EXPECT_FALSE(sign(Alg::kRS256, priv, R"("alg":"none")", "{}", token).ok());  // duplicate alg
-  EXPECT_FALSE(sign(Alg::kRS256, priv, R"("typ":)", "{}", token).ok());       // not JSON
+  EXPECT_FALSE(sign(Alg::kRS256, priv, R"("typ":)", "{}", token).ok());        // not JSON
   Key kid_key = pem(pem_keys().rsa_priv, "k");
   EXPECT_FALSE(sign(Alg::kRS256, kid_key, R"("kid":"other")", "{}", token).ok());
   EXPECT_TRUE(sign(Alg::kRS256, priv, R"("typ":"JWT","x5t":"abc")", "{}", token).ok());

@@ -33,23 +33,24 @@ const std::filesystem::path& key_dir() {
   static const std::filesystem::path dir = [] {
     auto d = std::filesystem::temp_directory_path() / ("postern-libjwt-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
-    run(d, "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.pem && "
-           "openssl pkey -in rsa.pem -pubout -out rsa.pub && "
-           "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out p256.pem && "
-           "openssl pkey -in p256.pem -pubout -out p256.pub && "
-           "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out p384.pem && "
-           "openssl pkey -in p384.pem -pubout -out p384.pub && "
-           "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out p521.pem && "
-           "openssl pkey -in p521.pem -pubout -out p521.pub");
+    run(d,
+        "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.pem && "
+        "openssl pkey -in rsa.pem -pubout -out rsa.pub && "
+        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out p256.pem && "
+        "openssl pkey -in p256.pem -pubout -out p256.pub && "
+        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out p384.pem && "
+        "openssl pkey -in p384.pem -pubout -out p384.pub && "
+        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out p521.pem && "
+        "openssl pkey -in p521.pem -pubout -out p521.pub");
     return d;
   }();
   return dir;
 }
 
 std::vector<LibjwtCase> cases() {
-  return {{Alg::kHS256, JWT_ALG_HS256, ""},   {Alg::kHS384, JWT_ALG_HS384, ""},
-          {Alg::kHS512, JWT_ALG_HS512, ""},   {Alg::kRS256, JWT_ALG_RS256, "rsa"},
-          {Alg::kRS384, JWT_ALG_RS384, "rsa"}, {Alg::kRS512, JWT_ALG_RS512, "rsa"},
+  return {{Alg::kHS256, JWT_ALG_HS256, ""},     {Alg::kHS384, JWT_ALG_HS384, ""},
+          {Alg::kHS512, JWT_ALG_HS512, ""},     {Alg::kRS256, JWT_ALG_RS256, "rsa"},
+          {Alg::kRS384, JWT_ALG_RS384, "rsa"},  {Alg::kRS512, JWT_ALG_RS512, "rsa"},
           {Alg::kES256, JWT_ALG_ES256, "p256"}, {Alg::kES384, JWT_ALG_ES384, "p384"},
           {Alg::kES512, JWT_ALG_ES512, "p521"}};
 }

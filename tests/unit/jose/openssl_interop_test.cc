@@ -32,12 +32,13 @@ struct Case {
 };
 
 const std::vector<Case>& cases() {
-  static const std::vector<Case> c = {
-      {Alg::kRS256, "rsa", "sha256"},   {Alg::kRS384, "rsa", "sha384"},   {Alg::kRS512, "rsa", "sha512"},
-      {Alg::kPS256, "rsa", "sha256"},   {Alg::kPS384, "rsa", "sha384"},   {Alg::kPS512, "rsa", "sha512"},
-      {Alg::kES256, "ec256", "sha256"}, {Alg::kES384, "ec384", "sha384"}, {Alg::kES512, "ec521", "sha512"},
-      {Alg::kEdDSA, "ed", ""},          {Alg::kHS256, "", "sha256"},      {Alg::kHS384, "", "sha384"},
-      {Alg::kHS512, "", "sha512"}};
+  static const std::vector<Case> c = {{Alg::kRS256, "rsa", "sha256"},   {Alg::kRS384, "rsa", "sha384"},
+                                      {Alg::kRS512, "rsa", "sha512"},   {Alg::kPS256, "rsa", "sha256"},
+                                      {Alg::kPS384, "rsa", "sha384"},   {Alg::kPS512, "rsa", "sha512"},
+                                      {Alg::kES256, "ec256", "sha256"}, {Alg::kES384, "ec384", "sha384"},
+                                      {Alg::kES512, "ec521", "sha512"}, {Alg::kEdDSA, "ed", ""},
+                                      {Alg::kHS256, "", "sha256"},      {Alg::kHS384, "", "sha384"},
+                                      {Alg::kHS512, "", "sha512"}};
   return c;
 }
 

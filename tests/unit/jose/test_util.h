@@ -73,7 +73,8 @@ inline int run(const std::filesystem::path& dir, const std::string& cmd) {
 inline std::string der_to_raw(std::string_view der, size_t field) {
   auto u = [&](size_t i) { return static_cast<unsigned char>(der.at(i)); };
   size_t pos = 1;  // after SEQUENCE tag
-  if (u(pos) & 0x80) pos += 1 + (u(pos) & 0x7f); else pos += 1;
+  if (u(pos) & 0x80) pos += 1 + (u(pos) & 0x7f);
+  else pos += 1;
   std::string out;
   for (int k = 0; k < 2; ++k) {
     EXPECT_EQ(u(pos), 0x02);
@@ -124,8 +125,8 @@ inline const PemKeys& pem_keys() {
     PemKeys k;
     k.dir = dir.path();
     auto gen = [&](const std::string& name, const std::string& args) {
-      run(dir.path(), "openssl genpkey " + args + " -out " + name + ".pem && openssl pkey -in " +
-                          name + ".pem -pubout -out " + name + ".pub");
+      run(dir.path(), "openssl genpkey " + args + " -out " + name + ".pem && openssl pkey -in " + name +
+                          ".pem -pubout -out " + name + ".pub");
       return std::pair{read_file(dir / (name + ".pem")), read_file(dir / (name + ".pub"))};
     };
     std::tie(k.rsa_priv, k.rsa_pub) = gen("rsa", "-algorithm RSA -pkeyopt rsa_keygen_bits:2048");

@@ -199,7 +199,7 @@ TEST(CounterStore, DistributedUnconfirmedCapBoundsOvershoot) {
   Quota q{1000, 60'000, false};
   EXPECT_FALSE(s.sync_requested());
   for (int i = 0; i < 4; ++i) ASSERT_EQ(s.acquire("k", q, 1, 0).kind, Kind::kAllowed);
-  EXPECT_TRUE(s.sync_requested());  // half of the cap is unconfirmed: a sync was asked for
+  EXPECT_TRUE(s.sync_requested());                          // half of the cap is unconfirmed: a sync was asked for
   EXPECT_EQ(s.acquire("k", q, 1, 0).kind, Kind::kLimited);  // wait for the fleet's answer
   std::atomic<bool> stop{false};
   EXPECT_TRUE(s.wait_for_sync(std::chrono::milliseconds(0), stop));  // the request is consumed
