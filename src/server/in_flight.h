@@ -44,7 +44,7 @@ class InFlightPool {
       free_.pop_back();
     }
     if (f->cap != buffer_size) {  // new, or the limit changed with a reload
-      f->buf = std::make_unique<char[]>(buffer_size);
+      f->buf = std::make_unique_for_overwrite<char[]>(buffer_size);  // pages untouched stay unresident
       f->cap = buffer_size;
     }
     return f;

@@ -149,16 +149,7 @@ net::awaitable<void> ProxySession::serve() {
     net::error_code ec;
     co_await transport_.accept_tls(ec);
     if (ec) co_return;
-    // Mutual TLS: remember who the verified client is (the handshake already failed for a
-    // presented but invalid certificate).
-    if (X509* cert = SSL_get1_peer_certificate(transport_.ssl())) {
-      if (SSL_get_verify_result(transport_.ssl()) == X509_V_OK) {
-        char dn[512];
-        X509_NAME_oneline(X509_get_subject_name(cert), dn, sizeof dn);
-        client_cert_subject_ = dn;
-      }
-      X509_free(cert);
-    }
+    note_client_certificate();
   }
   while (!closing_) {
     if (!in_flight_) {
@@ -184,6 +175,20 @@ net::awaitable<void> ProxySession::serve() {
     }
   }
   disarm();
+}
+
+void ProxySession::note_client_certificate() {
+  // Mutual TLS: remember who the verified client is (the handshake already failed for a
+  // presented but invalid certificate). Not in serve(): its locals would live in the
+  // coroutine frame of every connection.
+  if (X509* cert = SSL_get1_peer_certificate(transport_.ssl())) {
+    if (SSL_get_verify_result(transport_.ssl()) == X509_V_OK) {
+      char dn[512];
+      X509_NAME_oneline(X509_get_subject_name(cert), dn, sizeof dn);
+      client_cert_subject_ = dn;
+    }
+    X509_free(cert);
+  }
 }
 
 void ProxySession::take_in_flight() {

@@ -69,6 +69,7 @@ class ProxySession final : public net::DeadlineEntry, private upstream::Exchange
   net::awaitable<size_t> read_client(char* at, size_t room, net::error_code& ec) override;
 
   net::awaitable<void> serve();
+  void note_client_certificate();
   // Bytes arrived on an idle connection: take the buffers and read what is there.
   void take_in_flight();
   net::awaitable<Outcome> handle_request();

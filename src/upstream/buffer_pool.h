@@ -43,7 +43,7 @@ class BufferPool {
  public:
   BufferPool(size_t buffer_size, size_t max_free) : size_(buffer_size), max_free_(max_free) {}
   PooledBuffer take() {
-    if (free_.empty()) return PooledBuffer(this, std::make_unique<char[]>(size_), size_);
+    if (free_.empty()) return PooledBuffer(this, std::make_unique_for_overwrite<char[]>(size_), size_);
     auto b = std::move(free_.back());
     free_.pop_back();
     return PooledBuffer(this, std::move(b), size_);
