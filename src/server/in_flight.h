@@ -12,10 +12,12 @@
 #include "filters/local_reply.h"
 #include "http/head_parser.h"
 #include "router/route_table.h"
+#include "server/request_state.h"
 
 namespace postern::server {
 
 struct InFlight {
+  RequestState state;           // the request in progress, reset by assignment
   std::unique_ptr<char[]> buf;  // client bytes: [0, end) data, heads parsed in place
   size_t cap = 0;
   http::RequestHead request;

@@ -139,48 +139,62 @@ net::awaitable<size_t> ProxySession::read_client(char* at, size_t room, net::err
   co_return n;
 }
 
-net::awaitable<void> ProxySession::run(std::unique_ptr<ProxySession> self) { co_await self->serve(); }
-
-net::awaitable<void> ProxySession::serve() {
-  runtime_ = worker_.runtime();
-  slots_ = worker_.slots();
-  if (transport_.is_tls()) {
-    arm_for(Phase::kHandshake, runtime_->config->gateway.limits.header_timeout);
-    net::error_code ec;
-    co_await transport_.accept_tls(ec);
-    if (ec) co_return;
-    note_client_certificate();
-  }
-  while (!closing_) {
-    if (!in_flight_) {
+// The one frame that lives as long as the connection (with Asio's co_spawn entry): it has
+// few locals on purpose (GCC keeps every local and temporary of a coroutine in its frame),
+// so an idle keep-alive connection costs little; requests run in frames of their own.
+net::awaitable<void> ProxySession::run(std::unique_ptr<ProxySession> self) {
+  ProxySession& s = *self;
+  if (!co_await s.start()) co_return;
+  while (!s.closing_) {
+    if (!s.in_flight_) {
       // Idle keep-alive: wait for the next bytes holding no buffer (plain TCP; TLS keeps
       // its buffers: OpenSSL may hold decrypted bytes the socket no longer shows).
-      if (drain_requested_) break;
-      runtime_ = worker_.runtime();  // limits for the wait come from the config in force now
-      slots_ = worker_.slots();
-      arm_for(Phase::kIdle, runtime_->config->gateway.limits.idle_timeout);
-      if (!transport_.is_tls()) {
+      if (!s.prepare_idle_wait()) break;
+      if (!s.transport_.is_tls()) {
         net::error_code ec;
-        co_await transport_.socket().async_wait(net::tcp::socket::wait_read, net::with_ec(ec));
-        if (ec || closing_) break;  // idle timeout, drain, or the socket failed
+        co_await s.transport_.socket().async_wait(net::tcp::socket::wait_read, net::with_ec(ec));
+        if (ec || s.closing_) break;  // idle timeout, drain, or the socket failed
       }
-      take_in_flight();
+      s.take_in_flight();
     }
-    if (co_await handle_request() == Outcome::kClose) break;
-    // Nothing left unparsed: the buffers go back to the worker until the next bytes.
-    if (pos_ == end_ && !transport_.is_tls()) {
-      in_flight_->filters.reset();  // nothing of the request waits in the pool
-      worker_.in_flight_pool().give(std::move(in_flight_));
-      pos_ = end_ = 0;
-    }
+    if (co_await s.handle_request() == Outcome::kClose) break;
+    s.release_if_idle();
   }
-  disarm();
+  s.disarm();
+}
+
+net::awaitable<bool> ProxySession::start() {
+  runtime_ = worker_.runtime();
+  slots_ = worker_.slots();
+  if (!transport_.is_tls()) co_return true;
+  arm_for(Phase::kHandshake, runtime_->config->gateway.limits.header_timeout);
+  net::error_code ec;
+  co_await transport_.accept_tls(ec);
+  if (ec) co_return false;
+  note_client_certificate();
+  co_return true;
+}
+
+bool ProxySession::prepare_idle_wait() {
+  if (drain_requested_) return false;
+  runtime_ = worker_.runtime();  // limits for the wait come from the config in force now
+  slots_ = worker_.slots();
+  arm_for(Phase::kIdle, runtime_->config->gateway.limits.idle_timeout);
+  return true;
+}
+
+void ProxySession::release_if_idle() {
+  // Nothing left unparsed: the buffers go back to the worker until the next bytes.
+  if (pos_ != end_ || transport_.is_tls()) return;
+  in_flight_->filters.reset();  // nothing of the request waits in the pool
+  worker_.in_flight_pool().give(std::move(in_flight_));
+  pos_ = end_ = 0;
 }
 
 void ProxySession::note_client_certificate() {
   // Mutual TLS: remember who the verified client is (the handshake already failed for a
-  // presented but invalid certificate). Not in serve(): its locals would live in the
-  // coroutine frame of every connection.
+  // presented but invalid certificate). Not in a coroutine: its locals would live in the
+  // coroutine frame.
   if (X509* cert = SSL_get1_peer_certificate(transport_.ssl())) {
     if (SSL_get_verify_result(transport_.ssl()) == X509_V_OK) {
       char dn[512];
@@ -238,7 +252,7 @@ net::awaitable<bool> ProxySession::read_head(http::HeadScan& scan, Outcome& fail
       co_return false;
     }
     if (phase_ == Phase::kIdle) {
-      state_.started = now();
+      state().started = now();
       arm_for(Phase::kReadHead, limits.header_timeout);
     }
     end_ += n;
@@ -253,8 +267,8 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
     pos_ = 0;
   }
   if (drain_requested_ && end_ == 0) co_return Outcome::kClose;
-  state_ = RequestState{};
-  state_.started = now();
+  in.state = RequestState{};
+  state().started = now();
   in.request.clear();
   in.path.clear();
   in.filters.reset();
@@ -281,25 +295,25 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
   }
   const http::Header* rid = http::find_header(in.request.headers, "x-request-id");
   if (rid && valid_request_id(rid->value)) {
-    state_.request_id.assign(rid->value);
+    state().request_id.assign(rid->value);
   } else {
     thread_local std::string id;
     worker_.make_request_id(id);
-    state_.request_id.assign(id);
+    state().request_id.assign(id);
   }
   begin_trace();
 
   if (const LocalReply* refused = check_request(in.refusal)) co_return co_await reply(*refused);
 
-  filters::RequestContext& ctx = in.filters.emplace(in.request, in.path, *state_.route->route, *slots_,
+  filters::RequestContext& ctx = in.filters.emplace(in.request, in.path, *state().route->route, *slots_,
                                                     SystemClock::instance().unix_micros() / 1'000);
   ctx.client_ip = caller_ip();
   ctx.client_cert_subject = client_cert_subject_;
   ctx.tls = transport_.is_tls();
   ctx.trusted_peer = trusted_peer_;
   ctx.block_list = worker_.block_list();
-  state_.filters = &ctx;
-  filters::FilterStatus st = state_.route->chain.run(ctx);
+  state().filters = &ctx;
+  filters::FilterStatus st = state().route->chain.run(ctx);
   if (st == filters::FilterStatus::kWait) {
     st = co_await wait_for_filters(ctx);
     if (st == filters::FilterStatus::kWait) co_return Outcome::kClose;  // the client went away meanwhile
@@ -356,12 +370,12 @@ const LocalReply* ProxySession::check_request(LocalReply& r) {
     r.headers += "\r\n";
     return &r;
   }
-  state_.route = &runtime_->routes[in.match.route_id];
+  state().route = &runtime_->routes[in.match.route_id];
   return nullptr;
 }
 
 net::awaitable<filters::FilterStatus> ProxySession::wait_for_filters(filters::RequestContext& ctx) {
-  const filters::FilterChain& chain = state_.route->chain;
+  const filters::FilterChain& chain = state().route->chain;
   filters::FilterStatus st = filters::FilterStatus::kWait;
   while (st == filters::FilterStatus::kWait) {
     if (!co_await wait_for_filter(std::move(*ctx.wait))) {
@@ -409,10 +423,10 @@ net::awaitable<bool> ProxySession::wait_for_filter(net::awaitable<void> wait) {
 
 void ProxySession::build_head(const config::Endpoint& endpoint, std::string& out) {
   const InFlight& in = *in_flight_;
-  const filters::RequestContext& ctx = *state_.filters;
+  const filters::RequestContext& ctx = *state().filters;
   const auto& fwd = runtime_->config->gateway.forwarding;
   std::string_view rest(in.path);
-  const std::string& base = state_.route->route->api->base_path;
+  const std::string& base = state().route->route->api->base_path;
   if (rest.size() >= base.size()) rest.remove_prefix(base.size());
   if (rest.empty()) rest = "/";
   http::UpstreamHead h{
@@ -425,15 +439,15 @@ void ProxySession::build_head(const config::Endpoint& endpoint, std::string& out
       .trusted_peer = trusted_peer_,
       .peer_ip = client_ip_,
       .tls = transport_.is_tls(),
-      .request_id = state_.request_id,
-      .traceparent = state_.traceparent,
-      .tracestate = state_.tracestate,
+      .request_id = state().request_id,
+      .traceparent = state().traceparent,
+      .tracestate = state().tracestate,
   };
   http::build_upstream_head(out, h);
 }
 
 net::awaitable<ProxySession::Outcome> ProxySession::forward(filters::RequestContext& ctx) {
-  const RuntimeRoute& route = *state_.route;
+  const RuntimeRoute& route = *state().route;
   const upstream::EndpointSet* endpoints = ctx.use_sandbox ? route.sandbox.get() : route.production.get();
   if (!endpoints || endpoints->endpoints.empty()) {
     co_return co_await reply(filters::error_reply(502, 502, "Bad Gateway", "the route has no production endpoint",
@@ -449,9 +463,9 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(filters::RequestCont
   const SteadyTime upstream_started = now();
   auto out = co_await exchange.run(*endpoints, worker_.next_round_robin(), body ? &*body : nullptr,
                                    in.request.method == "HEAD", in.response);
-  state_.endpoint = exchange.endpoint_url();
-  state_.bytes_in = body ? body->bytes() : 0;
-  state_.upstream_us = micros_since(upstream_started);
+  state().endpoint = exchange.endpoint_url();
+  state().bytes_in = body ? body->bytes() : 0;
+  state().upstream_us = micros_since(upstream_started);
   using Kind = upstream::Exchange::Outcome::Kind;
   switch (out.kind) {
     case Kind::kResponse: co_return co_await relay_response(exchange, ctx);
@@ -497,8 +511,8 @@ net::awaitable<ProxySession::Outcome> ProxySession::relay_response(upstream::Exc
   InFlight& in = *in_flight_;
   const http::RequestHead& req = in.request;
   const http::ResponseHead& resp = in.response;
-  const filters::FilterChain& chain = state_.route->chain;
-  const Millis timeout = (ctx.use_sandbox ? state_.route->sandbox : state_.route->production)->response_timeout;
+  const filters::FilterChain& chain = state().route->chain;
+  const Millis timeout = (ctx.use_sandbox ? state().route->sandbox : state().route->production)->response_timeout;
   // A body a filter may change has no length known in advance: it goes chunked.
   const bool body_filters = chain.has_response_body_hooks() && resp.framing != http::BodyFraming::kNone;
   bool client_keep = req.keep_alive && !drain_requested_ && !closing_;
@@ -516,7 +530,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::relay_response(upstream::Exc
                                              .length_known = !body_filters,
                                              .keep_alive = client_keep,
                                              .client_version_minor = req.version_minor,
-                                             .request_id = state_.request_id,
+                                             .request_id = state().request_id,
                                              .edits = ctx.response_headers});
 
   upstream::ResponseBody body(resp, exchange.buffer().data(), exchange.buffer().size(), exchange.head_end(),
@@ -557,7 +571,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::relay_response(upstream::Exc
       append_hex(size_line, data.size());
       size_line += kCrlf;
     }
-    state_.bytes_out += data.size();
+    state().bytes_out += data.size();
     if (last && must_commit_event()) co_await commit_event(status);
     std::array<net::asio::const_buffer, 5> bufs;
     size_t n = 0;
@@ -615,13 +629,13 @@ net::awaitable<ProxySession::Outcome> ProxySession::reply(const LocalReply& r) {
   }
   filters::ResponseInfo info{r.status, true};
   std::string_view more_headers;
-  if (filters::RequestContext* ctx = state_.filters) {
-    if (state_.route->chain.has_response_head_hooks()) state_.route->chain.response_head(*ctx, info);
+  if (filters::RequestContext* ctx = state().filters) {
+    if (state().route->chain.has_response_head_hooks()) state().route->chain.response_head(*ctx, info);
     more_headers = ctx->response_headers.added();
   }
   http::LocalReply wire{info.status, r.code, r.message, r.description, r.headers, more_headers, r.content_type, r.body};
   in.head.clear();
-  http::append_local_reply(in.head, wire, keep, state_.request_id, in.request.method == "HEAD");
+  http::append_local_reply(in.head, wire, keep, state().request_id, in.request.method == "HEAD");
   if (must_commit_event()) co_await commit_event(info.status);
   bool written = co_await write_client(in.head);
   finish_request(info.status);
@@ -652,16 +666,16 @@ net::awaitable<bool> ProxySession::write_client(std::string_view a, std::string_
 }
 
 void ProxySession::note_error(int code, ErrorSource source, std::string_view reason) {
-  if (state_.error_source != ErrorSource::kNone) return;  // the first cause is the one recorded
-  state_.error_code = code;
-  state_.error_source = source;
-  state_.error_reason.assign(reason);
+  if (state().error_source != ErrorSource::kNone) return;  // the first cause is the one recorded
+  state().error_code = code;
+  state().error_source = source;
+  state().error_reason.assign(reason);
 }
 
 std::string_view ProxySession::caller_ip() {
-  if (!state_.caller_ip.empty()) return state_.caller_ip;
-  state_.caller_ip = client_ip_;
-  if (!trusted_peer_ || !in_flight_) return state_.caller_ip;
+  if (!state().caller_ip.empty()) return state().caller_ip;
+  state().caller_ip = client_ip_;
+  if (!trusted_peer_ || !in_flight_) return state().caller_ip;
   // Walk X-Forwarded-For from the right (the hop nearest to us) past our trusted proxies;
   // entries further left were written by whoever the client is and are never believed.
   std::string& found = in_flight_->caller_ip;
@@ -677,61 +691,61 @@ std::string_view ProxySession::caller_ip() {
       net::error_code ec;
       auto addr = net::asio::ip::make_address(std::string(entry), ec);
       if (ec) {
-        if (!found.empty()) state_.caller_ip = found;
-        return state_.caller_ip;
+        if (!found.empty()) state().caller_ip = found;
+        return state().caller_ip;
       }
       if (addr.is_v6() && addr.to_v6().is_v4_mapped())
         addr = net::asio::ip::make_address_v4(net::asio::ip::v4_mapped, addr.to_v6());
       found = addr.to_string();
       if (!runtime_->is_trusted_proxy(addr)) {
-        state_.caller_ip = found;
-        return state_.caller_ip;
+        state().caller_ip = found;
+        return state().caller_ip;
       }
     }
   }
-  if (!found.empty()) state_.caller_ip = found;
-  return state_.caller_ip;
+  if (!found.empty()) state().caller_ip = found;
+  return state().caller_ip;
 }
 
 RequestRecord ProxySession::record(int status) {
   const InFlight& in = *in_flight_;
   RequestRecord r;
   r.unix_micros = SystemClock::instance().unix_micros();
-  r.request_id = state_.request_id;
-  r.trace_id = state_.trace_id;
+  r.request_id = state().request_id;
+  r.trace_id = state().trace_id;
   r.node = runtime_->config->gateway.node_id;
   r.client_ip = caller_ip();
   r.method = in.request.method;
   r.path = in.path;
   if (const http::Header* ua = http::find_header(in.request.headers, "user-agent")) r.user_agent = ua->value;
-  if (state_.route != nullptr) r.route = state_.route->route;
-  if (state_.filters != nullptr) r.identity = state_.filters->identity.get();
+  if (state().route != nullptr) r.route = state().route->route;
+  if (state().filters != nullptr) r.identity = state().filters->identity.get();
   r.status = status;
-  r.error_code = state_.error_code;
-  r.error_source = state_.error_source;
-  r.error_reason = state_.error_reason;
-  r.bytes_in = state_.bytes_in;
-  r.bytes_out = state_.bytes_out;
-  r.total_us = micros_since(state_.started);
-  r.upstream_us = state_.upstream_us;
-  r.endpoint = state_.endpoint;
+  r.error_code = state().error_code;
+  r.error_source = state().error_source;
+  r.error_reason = state().error_reason;
+  r.bytes_in = state().bytes_in;
+  r.bytes_out = state().bytes_out;
+  r.total_us = micros_since(state().started);
+  r.upstream_us = state().upstream_us;
+  r.endpoint = state().endpoint;
   return r;
 }
 
 void ProxySession::finish_request(int status) {
   auto& m = worker_.metrics();
   int cls = std::clamp(status / 100 - 1, 0, 4);
-  m.route(state_.route ? state_.route->metrics_slot : 0).by_status_class[size_t(cls)].add();
-  m.observe_latency(micros_since(state_.started));
-  if (state_.filters != nullptr && state_.route->chain.has_complete_hooks()) {
-    state_.route->chain.complete(*state_.filters, {status, state_.bytes_in, state_.bytes_out});
+  m.route(state().route ? state().route->metrics_slot : 0).by_status_class[size_t(cls)].add();
+  m.observe_latency(micros_since(state().started));
+  if (state().filters != nullptr && state().route->chain.has_complete_hooks()) {
+    state().route->chain.complete(*state().filters, {status, state().bytes_in, state().bytes_out});
   }
   auto& events = worker_.analytics();
   auto& log = worker_.access_log();
-  if (!(events.enabled() && !state_.recorded) && !log.enabled()) return;
+  if (!(events.enabled() && !state().recorded) && !log.enabled()) return;
   const RequestRecord r = record(status);
-  if (events.enabled() && !state_.recorded) {
-    state_.recorded = true;
+  if (events.enabled() && !state().recorded) {
+    state().recorded = true;
     events.append(analytics_event(r));
   }
   if (log.enabled()) {
@@ -740,10 +754,10 @@ void ProxySession::finish_request(int status) {
   }
 }
 
-bool ProxySession::must_commit_event() { return worker_.analytics().every_event() && !state_.recorded; }
+bool ProxySession::must_commit_event() { return worker_.analytics().every_event() && !state().recorded; }
 
 net::awaitable<void> ProxySession::commit_event(int status) {
-  state_.recorded = true;
+  state().recorded = true;
   const RequestRecord r = record(status);
   // A stalled disk holds the response back (that is the promise of this mode); a client
   // that gives up meanwhile is closed by the write deadline.
@@ -774,7 +788,7 @@ void ProxySession::begin_trace() {
     // (a client splitting tracestate over several lines loses the later ones; docs say so).
     for (const auto& h : headers) {
       if (h.kind == http::HeaderKind::kTracestate) {
-        state_.tracestate = h.value;
+        state().tracestate = h.value;
         break;
       }
     }
@@ -782,10 +796,10 @@ void ProxySession::begin_trace() {
     append_hex(text, worker_.random64(), 16);
     append_hex(text, worker_.random64() | 1, 16);
   }
-  state_.trace_id.assign(text);
+  state().trace_id.assign(text);
   text.clear();
-  http::format_traceparent(text, state_.trace_id, worker_.random64(), flags);
-  state_.traceparent.assign(text);
+  http::format_traceparent(text, state().trace_id, worker_.random64(), flags);
+  state().traceparent.assign(text);
 }
 
 }  // namespace postern::server

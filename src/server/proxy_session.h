@@ -17,7 +17,6 @@
 #include "server/in_flight.h"
 #include "server/metrics.h"
 #include "server/request_record.h"
-#include "server/request_state.h"
 #include "server/runtime.h"
 #include "upstream/exchange.h"
 
@@ -68,7 +67,10 @@ class ProxySession final : public net::DeadlineEntry, private upstream::Exchange
   net::awaitable<bool> send_continue() override;
   net::awaitable<size_t> read_client(char* at, size_t room, net::error_code& ec) override;
 
-  net::awaitable<void> serve();
+  // Per connection: the runtime in force, the TLS handshake. False: close.
+  net::awaitable<bool> start();
+  bool prepare_idle_wait();
+  void release_if_idle();
   void note_client_certificate();
   // Bytes arrived on an idle connection: take the buffers and read what is there.
   void take_in_flight();
@@ -113,9 +115,10 @@ class ProxySession final : public net::DeadlineEntry, private upstream::Exchange
   bool trusted_peer_ = false;
   std::string client_cert_subject_;  // verified client certificate (mutual TLS), else empty
 
-  // Held only while a request is in flight (in_flight.h): [0, end_) of its buffer holds data,
-  // [pos_, end_) is unparsed input.
+  // Held only while a request is in flight (in_flight.h), with the request's state: [0, end_)
+  // of its buffer holds data, [pos_, end_) is unparsed input.
   std::unique_ptr<InFlight> in_flight_;
+  RequestState& state() { return in_flight_->state; }
   size_t pos_ = 0;
   size_t end_ = 0;
 
@@ -125,7 +128,6 @@ class ProxySession final : public net::DeadlineEntry, private upstream::Exchange
   bool closing_ = false;
   upstream::UpstreamConnection* active_upstream_ = nullptr;
 
-  RequestState state_;  // the request in progress, reset by assignment
 };
 
 }  // namespace postern::server

@@ -1,8 +1,8 @@
 #pragma once
 // What a proxy session knows about the request in progress. A value: the session starts
 // every request with `state = RequestState{}`, so nothing of one caller's request can leak
-// into the next one on a kept-alive connection (the buffers it fills live in InFlight,
-// which is reused without being read from).
+// into the next one on a kept-alive connection. It lives in the pooled InFlight, so an idle
+// connection holds none of it.
 #include <cstdint>
 #include <string>
 #include <string_view>
