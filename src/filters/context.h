@@ -55,7 +55,8 @@ struct RequestContext {
   bool replied = false;    // a filter answered the request itself
 
   // Per-request state of the running filter (what it keeps across a wait, or until the
-  // response): made on first use, gone with the request.
+  // response): made on first use, gone with the request. One slot per filter, so a filter
+  // uses one type T (a struct of everything it keeps), always the same.
   template <class T>
   T& data() {
     if (filter_data_.size() <= current) filter_data_.resize(current + 1);
