@@ -89,6 +89,15 @@ ProxySession::~ProxySession() {
 }
 
 void ProxySession::on_deadline() {
+  if (phase_ == Phase::kIdle && park_due_ && !closing_) {
+    // Idle for kParkAfter: end run()'s wait; it parks the connection with the rest of the
+    // idle timeout (prepare_idle_wait armed only kParkAfter of it).
+    park_due_ = false;
+    parked_ = true;
+    arm(now() + runtime_->config->gateway.limits.idle_timeout - kParkAfter);
+    transport_.cancel();
+    return;
+  }
   timed_out_ = true;
   transport_.cancel();
   if (active_upstream_) active_upstream_->transport.cancel();
@@ -139,22 +148,33 @@ net::awaitable<size_t> ProxySession::read_client(char* at, size_t room, net::err
   co_return n;
 }
 
-// The one frame that lives as long as the connection (with Asio's co_spawn entry): it has
-// few locals on purpose (GCC keeps every local and temporary of a coroutine in its frame),
-// so an idle keep-alive connection costs little; requests run in frames of their own.
+void ProxySession::spawn(std::unique_ptr<ProxySession> self) {
+  auto executor = self->transport_.socket().get_executor();
+  net::asio::co_spawn(executor, run(std::move(self)), net::asio::detached);
+}
+
+// Serves the connection while it is busy. It has few locals on purpose (GCC keeps every
+// local and temporary of a coroutine in its frame), and requests run in frames of their
+// own. A plain-TCP connection that stays idle longer than kParkAfter is parked: this
+// coroutine ends, and only the session and a readiness wait remain (await_next_request),
+// which spawns run() again when bytes arrive. Busy connections never pay for that spawn.
 net::awaitable<void> ProxySession::run(std::unique_ptr<ProxySession> self) {
   ProxySession& s = *self;
-  if (!co_await s.start()) co_return;
+  if (!s.started_ && !co_await s.start()) co_return;
   while (!s.closing_) {
     if (!s.in_flight_) {
-      // Idle keep-alive: wait for the next bytes holding no buffer (plain TCP; TLS keeps
-      // its buffers: OpenSSL may hold decrypted bytes the socket no longer shows).
       if (!s.prepare_idle_wait()) break;
       if (!s.transport_.is_tls()) {
         net::error_code ec;
         co_await s.transport_.socket().async_wait(net::tcp::socket::wait_read, net::with_ec(ec));
+        if (s.parked_ && !s.closing_) {
+          await_next_request(std::move(self));
+          co_return;
+        }
         if (ec || s.closing_) break;  // idle timeout, drain, or the socket failed
       }
+      // TLS waits in read_head holding its buffers: OpenSSL may hold decrypted bytes the
+      // socket no longer shows, so socket readiness says nothing.
       s.take_in_flight();
     }
     if (co_await s.handle_request() == Outcome::kClose) break;
@@ -163,7 +183,19 @@ net::awaitable<void> ProxySession::run(std::unique_ptr<ProxySession> self) {
   s.disarm();
 }
 
+void ProxySession::await_next_request(std::unique_ptr<ProxySession> self) {
+  net::tcp::socket& socket = self->transport_.socket();
+  socket.async_wait(net::tcp::socket::wait_read, [self = std::move(self)](net::error_code ec) mutable {
+    // An error is the idle timeout, a drain or a failed socket: the session ends here.
+    if (ec || self->closing_) return self->disarm();
+    self->parked_ = false;
+    self->take_in_flight();
+    spawn(std::move(self));
+  });
+}
+
 net::awaitable<bool> ProxySession::start() {
+  started_ = true;
   runtime_ = worker_.runtime();
   slots_ = worker_.slots();
   if (!transport_.is_tls()) co_return true;
@@ -179,7 +211,9 @@ bool ProxySession::prepare_idle_wait() {
   if (drain_requested_) return false;
   runtime_ = worker_.runtime();  // limits for the wait come from the config in force now
   slots_ = worker_.slots();
-  arm_for(Phase::kIdle, runtime_->config->gateway.limits.idle_timeout);
+  const Millis idle_timeout = runtime_->config->gateway.limits.idle_timeout;
+  park_due_ = !transport_.is_tls() && idle_timeout > kParkAfter;
+  arm_for(Phase::kIdle, park_due_ ? kParkAfter : idle_timeout);
   return true;
 }
 

@@ -29,8 +29,8 @@ class ProxySession final : public net::DeadlineEntry, private upstream::Exchange
   ProxySession(Worker& worker, net::Transport transport, size_t listener_index);
   ~ProxySession() override;
 
-  // Runs the connection to its end. Spawned by the worker's accept loop.
-  static net::awaitable<void> run(std::unique_ptr<ProxySession> self);
+  // Serves the connection to its end (the worker's accept loop calls it once).
+  static void spawn(std::unique_ptr<ProxySession> self);
 
   // Drain: an idle connection closes now; a busy one closes after its current response.
   void on_drain();
@@ -67,6 +67,11 @@ class ProxySession final : public net::DeadlineEntry, private upstream::Exchange
   net::awaitable<bool> send_continue() override;
   net::awaitable<size_t> read_client(char* at, size_t room, net::error_code& ec) override;
 
+  static net::awaitable<void> run(std::unique_ptr<ProxySession> self);
+  // A plain-TCP connection idle this long gives up its coroutine frame (run()).
+  static constexpr Millis kParkAfter{200};
+  // Parked connection: waits for its next bytes without a coroutine frame.
+  static void await_next_request(std::unique_ptr<ProxySession> self);
   // Per connection: the runtime in force, the TLS handshake. False: close.
   net::awaitable<bool> start();
   bool prepare_idle_wait();
@@ -123,11 +128,13 @@ class ProxySession final : public net::DeadlineEntry, private upstream::Exchange
   size_t end_ = 0;
 
   Phase phase_ = Phase::kIdle;
+  bool started_ = false;   // start() ran (run() is spawned again after a parked wait)
+  bool park_due_ = false;  // the kIdle deadline armed is kParkAfter, not the idle timeout
+  bool parked_ = false;    // idle without a coroutine frame (await_next_request)
   bool timed_out_ = false;
   bool drain_requested_ = false;
   bool closing_ = false;
   upstream::UpstreamConnection* active_upstream_ = nullptr;
-
 };
 
 }  // namespace postern::server

@@ -148,7 +148,7 @@ net::awaitable<void> Worker::accept_loop(size_t listener_index) {
     } else {
       session = std::make_unique<ProxySession>(*this, net::Transport(std::move(socket)), listener_index);
     }
-    net::asio::co_spawn(loop_, ProxySession::run(std::move(session)), net::asio::detached);
+    ProxySession::spawn(std::move(session));
   }
 }
 

@@ -254,6 +254,24 @@ TEST_F(Drain, IdleKeepAliveConnectionsDoNotHoldTheDrain) {
   EXPECT_TRUE(idle.wait_closed(1000ms));
 }
 
+// An idle plain-TCP connection gives up its coroutine after 200 ms (parked, see
+// ProxySession::kParkAfter); draining must still find and close it.
+TEST_F(Drain, ParkedIdleConnectionsDoNotHoldTheDrain) {
+  GatewayOptions o;
+  o.limits = {"drain_timeout: 20s"};
+  ASSERT_NO_FATAL_FAILURE(start_gateway(o));
+  Conn idle(port());
+  ASSERT_TRUE(idle.ok());
+  ASSERT_TRUE(idle.send(make_request("GET", "/pets/1.0.0/items/1")));
+  ASSERT_TRUE(idle.read_response());
+  sleep_for(800ms);  // past the park delay and one deadline sweep
+  gw->process().signal(SIGTERM);
+  auto st = gw->process().wait_exit(5000ms);
+  ASSERT_TRUE(st) << "a parked keep-alive connection kept the gateway alive after SIGTERM";
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_status(*st);
+  EXPECT_TRUE(idle.wait_closed(1000ms));
+}
+
 TEST_F(Drain, DrainTimeoutBoundsShutdown) {
   GatewayOptions o;
   o.limits = {"drain_timeout: 1s", "upstream_response_timeout: 30s"};

@@ -226,5 +226,29 @@ TEST_F(Limits, IdleKeepAliveConnectionIsClosed) {
   EXPECT_EQ(c.pending(), "");
 }
 
+// A connection idle past ProxySession::kParkAfter (200 ms) is parked without a coroutine:
+// its next request is served as before, and the idle timeout still counts from the last
+// response, not from the park.
+TEST_F(Limits, ParkedIdleConnectionIsServedAndClosedAtTheIdleTimeout) {
+  GatewayOptions o;
+  o.limits = {"idle_timeout: 2500ms"};
+  ASSERT_NO_FATAL_FAILURE(start_gateway(o));
+  Conn c(port());
+  ASSERT_TRUE(c.ok());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(c.send(make_request("GET", "/pets/1.0.0/items/" + std::to_string(i))));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << "request " << i;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(echo_of(*r)["path"].str(), "/items/" + std::to_string(i));
+    if (i == 0) sleep_for(800ms);  // parked by now
+  }
+  auto start = Clock::now();
+  EXPECT_TRUE(c.wait_closed(6000ms)) << "parked idle connection not closed";
+  auto elapsed = std::chrono::duration_cast<Millis>(Clock::now() - start);
+  EXPECT_GE(elapsed.count(), 2200) << "closed before the idle timeout";
+  EXPECT_EQ(c.pending(), "");
+}
+
 }  // namespace
 }  // namespace postern::itest
