@@ -32,8 +32,4 @@ class Credentials {
 // Constant-time equality of two secrets of any lengths.
 bool secret_equal(std::string_view a, std::string_view b);
 
-// RFC 4648 base64 decoding (padding required when the length is not a multiple of 4);
-// false on any other character.
-bool base64_decode(std::string_view in, std::string& out);
-
 }  // namespace postern::collector

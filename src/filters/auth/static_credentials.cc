@@ -2,24 +2,12 @@
 
 #include <openssl/evp.h>
 
+#include "core/base64.h"
 #include "core/strings.h"
 #include "filters/auth/password_hash.h"
-#include "jose/base64url.h"
 
 namespace postern::filters {
 namespace {
-
-// Standard base64 (RFC 4648 §4, with padding) as HTTP Basic uses it.
-bool base64_decode(std::string_view in, std::string& out) {
-  std::string url(in);
-  while (!url.empty() && url.back() == '=') url.pop_back();
-  for (char& c : url) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
-    else if (c == '-' || c == '_') return false;
-  }
-  return jose::base64url_decode(url, out);
-}
 
 std::string sha256_hex(std::string_view data) {
   TokenDigest d = digest_token(data);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "collector/credentials.h"
+#include "core/base64.h"
 
 namespace postern::collector {
 namespace {
