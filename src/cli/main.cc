@@ -7,6 +7,7 @@
 #include "cli/echo_server.h"
 #include "cli/hash_password_command.h"
 #include "cli/init_command.h"
+#include "cli/keymanager_command.h"
 #include "cli/token_command.h"
 #include "cli/validate_command.h"
 #include "core/log.h"
@@ -97,6 +98,9 @@ int main(int argc, char** argv) {
   report->add_option("--format", report_options.format, "text, json or html")->capture_default_str();
   report->add_option("--output", report_options.output, "Write to FILE instead of stdout");
 
+  postern::cli::KeymanagerCommand keymanager;
+  postern::cli::add_keymanager_command(app, keymanager);
+
   app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -121,6 +125,7 @@ int main(int argc, char** argv) {
   if (*hash_password) return postern::cli::run_hash_password();
   if (*collect) return postern::cli::run_analytics_collect(collect_options);
   if (*report) return postern::cli::run_analytics_report(report_options);
+  if (*keymanager.root) return postern::cli::run_keymanager_command(keymanager);
   std::printf("postern 0.1.0\n");
   return 0;
 }
