@@ -12,6 +12,7 @@
 #include "keymanager/oauth_error.h"
 #include "keymanager/records.h"
 #include "keymanager/store.h"
+#include "keymanager/verified_secrets.h"
 
 namespace postern::keymanager {
 
@@ -28,7 +29,8 @@ struct ClientAuthResult {
 };
 
 // `audience`: the values an assertion's `aud` may carry (the endpoint URL and the issuer).
-ClientAuthResult authenticate_client(Store& store, const KmRequest& req, const Form& form,
+// `verified` spares the scrypt check for a secret that passed before.
+ClientAuthResult authenticate_client(Store& store, VerifiedSecrets& verified, const KmRequest& req, const Form& form,
                                      const std::vector<std::string>& audience, int64_t now);
 
 }  // namespace postern::keymanager

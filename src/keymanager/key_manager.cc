@@ -40,6 +40,7 @@ KeyManager::KeyManager(const KmConfig& config, Store& store, const KeySealer& se
 
 KmResponse KeyManager::handle(const KmRequest& req, int64_t now) {
   const std::string& p = req.path;
+  if (p.starts_with("/admin/")) return admin(req, now);
   const bool post = req.method == "POST", get = req.method == "GET" || req.method == "HEAD";
   if (p == "/oauth2/token") return post ? token(req, now) : method_not_allowed("POST");
   if (p == "/oauth2/introspect") return post ? introspect(req, now) : method_not_allowed("POST");
@@ -85,7 +86,7 @@ std::optional<KmResponse> KeyManager::authenticate(const KmRequest& req, std::op
     count_failure("rate_limited");
     return oauth_error(OAuthError::kSlowDown, "too many failed authentications from this address; retry later");
   }
-  ClientAuthResult auth = authenticate_client(store_, req, *form, {token_endpoint(), config_.issuer}, now);
+  ClientAuthResult auth = authenticate_client(store_, verified_, req, *form, {token_endpoint(), config_.issuer}, now);
   const std::string client_key = "client:" + auth.client_id;
   if (!auth.client_id.empty() && !limiter_.allowed(client_key, now)) {
     count_failure("rate_limited");

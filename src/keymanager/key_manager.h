@@ -7,6 +7,7 @@
 //   GET  /oauth2/revocations  revoked access-token ids, for gateways to poll (ETag)
 //   GET  /.well-known/openid-configuration
 //   GET  /health, /ready, /metrics
+//   /admin/...                the management operations, for the admin bearer token
 // One thread calls it (the server's), so it keeps no locks.
 #include <cstdint>
 #include <map>
@@ -21,6 +22,7 @@
 #include "keymanager/km_config.h"
 #include "keymanager/km_http.h"
 #include "keymanager/store.h"
+#include "keymanager/verified_secrets.h"
 
 namespace postern::keymanager {
 
@@ -48,6 +50,8 @@ class KeyManager {
   KmResponse revoke(const KmRequest& req, int64_t now);
   KmResponse revocations(const KmRequest& req);
   KmResponse discovery() const;
+  // /admin/...: the management operations for the admin bearer token (admin_api.cc).
+  KmResponse admin(const KmRequest& req, int64_t now);
   KmResponse metrics() const;
   // Parses the form and authenticates the client; a response when either fails.
   std::optional<KmResponse> authenticate(const KmRequest& req, std::optional<Form>& form, std::optional<Client>& client,
@@ -61,6 +65,7 @@ class KeyManager {
   KeyRing keys_;
   ApiCatalog catalog_;
   FailedAuthLimiter limiter_;
+  VerifiedSecrets verified_;
   std::map<std::string, uint64_t> issued_;    // grant type -> tokens issued
   std::map<std::string, uint64_t> failures_;  // reason -> failed requests
 };

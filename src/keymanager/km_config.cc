@@ -78,8 +78,9 @@ void parse_tokens(Diagnostics& d, const Entry& e, KmConfig& out) {
     if (auto v = read_seconds(d, *f, "tokens.refresh_lifetime")) out.refresh_lifetime = *v;
   if (const Entry* f = m.get("format")) {
     if (auto s = read_string(d, *f, "tokens.format")) {
-      if (*s == "jwt" || *s == "opaque") out.opaque_tokens = *s == "opaque";
-      else d.error(f->value, "'tokens.format' must be jwt or opaque");
+      if (*s == "opaque")
+        d.error(f->value, "'tokens.format: opaque' is not implemented yet; use jwt (introspection works for JWTs too)");
+      else if (*s != "jwt") d.error(f->value, "'tokens.format' must be jwt");
     }
   }
 }

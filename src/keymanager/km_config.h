@@ -30,7 +30,6 @@ struct KmConfig {
   std::chrono::seconds refresh_lifetime{86400};
   std::chrono::seconds key_lifetime{30 * 86400};  // a key signs this long, then the next one does
   std::chrono::seconds publish_ahead{600};        // a new key is in the JWKS this long before it signs
-  bool opaque_tokens = false;                     // access tokens are random strings (introspection only)
   // Failed client authentications (and password grants) allowed per client id and per
   // client IP within `failed_auth_window`; beyond that: 429 until the window passes.
   unsigned failed_auth_max = 10;
