@@ -15,21 +15,14 @@ namespace postern::keymanager {
 
 namespace {
 
-KmResponse answer(int status, std::string body) {
-  KmResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
 KmResponse admin_error(int status, std::string_view message) {
   std::string body = "{\"error\":\"";
   append_json_escaped(body, message);
-  return answer(status, body + "\"}");
+  return json_response(status, body + "\"}");
 }
 
 KmResponse from_result(const ManagementResult& r, int ok_status = 200) {
-  if (r.ok) return answer(ok_status, r.text);
+  if (r.ok) return json_response(ok_status, r.text);
   const bool missing = r.text.starts_with("no application") || r.text.starts_with("no client");
   const bool conflict = r.text.find("already exists") != std::string::npos;
   return admin_error(missing ? 404 : conflict ? 409 : 400, r.text);

@@ -9,20 +9,13 @@ namespace postern::keymanager {
 
 namespace {
 
-KmResponse json(int status, std::string body) {
-  KmResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
 KmResponse not_found() {
-  return json(404, R"({"error":"not_found","error_description":"endpoints: /oauth2/token /oauth2/introspect )"
-                   R"(/oauth2/revoke /oauth2/jwks /oauth2/revocations /.well-known/openid-configuration"})");
+  return json_response(404, R"({"error":"not_found","error_description":"endpoints: /oauth2/token /oauth2/introspect )"
+                            R"(/oauth2/revoke /oauth2/jwks /oauth2/revocations /.well-known/openid-configuration"})");
 }
 
 KmResponse method_not_allowed(std::string_view allowed) {
-  KmResponse r = json(405, R"({"error":"method_not_allowed"})");
+  KmResponse r = json_response(405, R"({"error":"method_not_allowed"})");
   r.headers.emplace_back("Allow", std::string(allowed));
   return r;
 }
@@ -48,21 +41,21 @@ KmResponse KeyManager::handle(const KmRequest& req, int64_t now) {
   if (!get)
     return p.starts_with("/oauth2/") || p.starts_with("/.well-known/") ? method_not_allowed("GET") : not_found();
   if (p == "/oauth2/jwks") {
-    KmResponse r = json(200, keys_.jwks(now));
+    KmResponse r = json_response(200, keys_.jwks(now));
     r.headers.emplace_back("Cache-Control", "max-age=60");
     return r;
   }
   if (p == "/oauth2/revocations") return revocations(req);
   if (p == "/.well-known/openid-configuration" || p == "/.well-known/oauth-authorization-server") return discovery();
-  if (p == "/health") return json(200, R"({"status":"healthy"})");
+  if (p == "/health") return json_response(200, R"({"status":"healthy"})");
   if (p == "/ready") {
     // Ready when the store answers and a key signs.
     try {
-      if (keys_.signer(now)) return json(200, R"({"status":"ready"})");
+      if (keys_.signer(now)) return json_response(200, R"({"status":"ready"})");
     } catch (const StoreError& e) {
       log::warn("keymanager: not ready: {}", e.what());
     }
-    return json(503, R"({"status":"unavailable"})");
+    return json_response(503, R"({"status":"unavailable"})");
   }
   if (p == "/metrics") return metrics();
   return not_found();
@@ -124,7 +117,7 @@ KmResponse KeyManager::discovery() const {
                          .add_strings("subject_types_supported", {"public"})
                          .add_strings("scopes_supported", {})
                          .str();
-  return json(200, std::move(body));
+  return json_response(200, std::move(body));
 }
 
 KmResponse KeyManager::metrics() const {

@@ -31,4 +31,12 @@ struct KmResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
 };
 
+// A JSON answer.
+inline KmResponse json_response(int status, std::string body) {
+  KmResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
 }  // namespace postern::keymanager
