@@ -31,6 +31,12 @@ std::set<std::string> ApiCatalog::scopes_of(const std::string& name, const std::
   return out;
 }
 
+std::vector<std::string> ApiCatalog::all_scopes() const {
+  std::set<std::string> all;
+  for (const auto& [key, scopes] : apis_) all.insert(scopes.begin(), scopes.end());
+  return {all.begin(), all.end()};
+}
+
 std::string ApiCatalog::list() const {
   std::string out;
   for (const auto& [key, scopes] : apis_) out += (out.empty() ? "" : ", ") + key.first + ":" + key.second;

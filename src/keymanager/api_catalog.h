@@ -25,6 +25,8 @@ class ApiCatalog {
   bool has(const std::string& name, const std::string& version) const;
   // The scopes of one API ("*" version: of every version of that name).
   std::set<std::string> scopes_of(const std::string& name, const std::string& version) const;
+  // Every scope any API declares (the metadata's scopes_supported).
+  std::vector<std::string> all_scopes() const;
   // "Name:version" of every API, for messages.
   std::string list() const;
 

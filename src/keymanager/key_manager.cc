@@ -115,7 +115,7 @@ KmResponse KeyManager::discovery() const {
                                       {std::string(jose::alg_name(config_.signing_alg))})
                          .add_strings("response_types_supported", {"token"})
                          .add_strings("subject_types_supported", {"public"})
-                         .add_strings("scopes_supported", {})
+                         .add_strings("scopes_supported", catalog_.all_scopes())
                          .str();
   return json_response(200, std::move(body));
 }

@@ -206,5 +206,31 @@ TEST_F(Grants, KeyRotationPublishesTheNewKeyBeforeItSignsAndKeepsTheOldOne) {
   EXPECT_TRUE(verified_claims(before, kNow + 700)) << "old key still published for its tokens";
 }
 
+TEST_F(Grants, MetricsCountTokensByGrantAndFailuresByReason) {
+  RegisteredClient c = client("shop");
+  post("/oauth2/token", "grant_type=client_credentials", basic(c.id, c.secret));
+  post("/oauth2/token", "grant_type=client_credentials", basic(c.id, "bad"));
+  post("/oauth2/token", "grant_type=nope", basic(c.id, c.secret));
+  KmResponse m = get("/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_EQ(m.content_type, "text/plain; version=0.0.4");
+  EXPECT_NE(m.body.find("postern_km_tokens_issued_total{grant=\"client_credentials\"} 1\n"), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("postern_km_tokens_issued_total{grant=\"password\"} 0\n"), std::string::npos);
+  EXPECT_NE(m.body.find("postern_km_failures_total{reason=\"invalid_client\"} 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("postern_km_failures_total{reason=\"unsupported_grant_type\"} 1\n"), std::string::npos);
+}
+
+TEST_F(Grants, DiscoveryNamesEveryEndpointUnderTheIssuer) {
+  KmResponse d = get("/.well-known/openid-configuration");
+  EXPECT_EQ(member(d.body, "issuer"), "https://km.test");
+  EXPECT_EQ(member(d.body, "token_endpoint"), "https://km.test/oauth2/token");
+  EXPECT_EQ(member(d.body, "jwks_uri"), "https://km.test/oauth2/jwks");
+  EXPECT_EQ(member(d.body, "introspection_endpoint"), "https://km.test/oauth2/introspect");
+  EXPECT_EQ(member(d.body, "revocation_endpoint"), "https://km.test/oauth2/revoke");
+  EXPECT_EQ(get("/nowhere").status, 404);
+  EXPECT_EQ(get("/oauth2/token").status, 405);
+}
+
 }  // namespace
 }  // namespace postern::keymanager::testing
