@@ -33,7 +33,14 @@ std::string error_message(const PGresult* result, PGconn* conn) {
 
 class PostgresConnection final : public SqlConnection {
  public:
-  explicit PostgresConnection(std::string conninfo) : conninfo_(std::move(conninfo)) { conn(); }
+  explicit PostgresConnection(std::string conninfo) : conninfo_(std::move(conninfo)) {
+    try {
+      conn();
+    } catch (...) {
+      PQfinish(conn_);  // no destructor runs for a constructor that throws
+      throw;
+    }
+  }
   ~PostgresConnection() override { PQfinish(conn_); }
   PostgresConnection(const PostgresConnection&) = delete;
   PostgresConnection& operator=(const PostgresConnection&) = delete;
