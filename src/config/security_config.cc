@@ -1,6 +1,7 @@
 // postern.yaml `security:` — trusted JWT issuers and gateway-wide authentication settings.
 #include <algorithm>
 
+#include "config/address.h"
 #include "config/internal.h"
 #include "core/strings.h"
 
@@ -29,12 +30,35 @@ std::vector<std::string> read_string_list(Diagnostics& d, const Entry& e, std::s
   return out;
 }
 
+// The key manager's revocation list: an http(s) URL polled every revocations_poll (at
+// least 1s: each poll is a request to the key manager from every gateway).
+void parse_revocations(Diagnostics& d, const MapReader& m, JwtIssuer& out) {
+  const Entry* url = m.get("revocations_url");
+  if (url) {
+    if (auto s = read_string(d, *url, "revocations_url")) {
+      Endpoint parsed;  // the same URL rules as backends (host, port), without resolving
+      Status st = parse_endpoint_url(*s, parsed);
+      if (!s->starts_with("http://") && !s->starts_with("https://"))
+        st = Status::error("must start with http:// or https://");
+      if (st) out.revocations_url = *s;
+      else d.error(url->value, "'revocations_url': " + st.message() + " (e.g. https://km:9443/oauth2/revocations)");
+    }
+  }
+  if (const Entry* e = m.get("revocations_poll")) {
+    if (!url) d.error(e->key, "'revocations_poll' needs 'revocations_url' (the list to poll)");
+    if (auto v = read_duration(d, *e, "revocations_poll")) {
+      if (*v < std::chrono::seconds(1)) d.error(e->value, "'revocations_poll' must be at least 1s");
+      else out.revocations_poll = *v;
+    }
+  }
+}
+
 void parse_issuer(Diagnostics& d, const YAML::Node& node, const fs::path& project_abs, size_t index, JwtIssuer& out) {
   MapReader m(d, node, "security.issuers[" + std::to_string(index) + "]",
               std::vector<std::string_view>{"name", "issuer", "audiences", "algorithms", "certificate", "jwks_file",
                                             "jwks_url", "jwks_refresh", "jwks_min_refetch", "hmac_secret_env",
                                             "hmac_secret_file", "leeway", "validate_subscription", "consumer_key_claim",
-                                            "claims"});
+                                            "claims", "revocations_url", "revocations_poll"});
   if (!m.ok()) return;
   out.source = d.location(node.Mark());
   out.name = "issuer-" + std::to_string(index);
@@ -104,6 +128,7 @@ void parse_issuer(Diagnostics& d, const YAML::Node& node, const fs::path& projec
       }
     }
   }
+  parse_revocations(d, m, out);
   if (const Entry* e = m.get("jwks_refresh")) {
     if (auto v = read_duration(d, *e, "jwks_refresh")) out.jwks_refresh = *v;
   }
@@ -347,6 +372,9 @@ void parse_security(Diagnostics& d, const Entry& e, const fs::path& project_abs,
         for (const auto& other : out.issuers) {
           if (!iss.issuer.empty() && other.issuer == iss.issuer)
             d.error(item, "issuer '" + iss.issuer + "' is configured twice (first at " + other.source + ")");
+          else if (other.name == iss.name)
+            d.error(item, "issuer name '" + iss.name + "' is used twice (first at " + other.source +
+                              "): names tell issuers apart in logs, metrics and revocation lists");
         }
         out.issuers.push_back(std::move(iss));
       }

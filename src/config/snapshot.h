@@ -176,6 +176,10 @@ struct JwtIssuer {
   // `sub`, and `scope` (space-separated) merged with `scp` (array).
   std::string subject_claim;
   std::string scopes_claim;
+  // A key manager's list of revoked token ids (GET, polled with ETags every revocations_poll);
+  // "" = none. Its ids are refused for this issuer's tokens, cached ones too.
+  std::string revocations_url;
+  Millis revocations_poll{10'000};
   std::string source;  // "postern.yaml:LINE:COL" of the entry
 };
 

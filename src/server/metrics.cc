@@ -143,4 +143,28 @@ std::string render_prometheus(const MetricsRegistry& registry, const std::vector
   return out;
 }
 
+void append_revocation_metrics(std::string& out, const std::vector<filters::RevocationListStats>& lists) {
+  if (lists.empty()) return;
+  auto it = std::back_inserter(out);
+  out +=
+      "# HELP postern_revocation_list_fetch_total Fetches of key managers' revocation lists, by issuer and result "
+      "(updated: a new list is in force; not_modified: the list held is current; error: the last good list stays).\n"
+      "# TYPE postern_revocation_list_fetch_total counter\n";
+  for (const auto& l : lists) {
+    const std::string issuer = label_value(l.issuer);
+    fmt::format_to(it, "postern_revocation_list_fetch_total{{issuer=\"{}\",result=\"updated\"}} {}\n", issuer,
+                   l.counts.updated);
+    fmt::format_to(it, "postern_revocation_list_fetch_total{{issuer=\"{}\",result=\"not_modified\"}} {}\n", issuer,
+                   l.counts.not_modified);
+    fmt::format_to(it, "postern_revocation_list_fetch_total{{issuer=\"{}\",result=\"error\"}} {}\n", issuer,
+                   l.counts.failed);
+  }
+  out +=
+      "# HELP postern_revocation_list_jtis Revoked token ids in force from an issuer's polled list.\n"
+      "# TYPE postern_revocation_list_jtis gauge\n";
+  for (const auto& l : lists) {
+    fmt::format_to(it, "postern_revocation_list_jtis{{issuer=\"{}\"}} {}\n", label_value(l.issuer), l.jtis);
+  }
+}
+
 }  // namespace postern::server

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "filters/auth/revocation_feed.h"
 #include "filters/local_reply.h"
 #include "upstream/upstream_error.h"
 
@@ -89,5 +90,8 @@ struct GaugeSnapshot {
 // Prometheus text exposition (version 0.0.4) of the sum over workers.
 std::string render_prometheus(const MetricsRegistry& registry, const std::vector<const WorkerMetrics*>& workers,
                               const GaugeSnapshot& gauges, uint64_t config_generation, uint64_t reload_failures);
+
+// The key managers' revocation lists the gateway polls: fetches by result, and ids held.
+void append_revocation_metrics(std::string& out, const std::vector<filters::RevocationListStats>& lists);
 
 }  // namespace postern::server

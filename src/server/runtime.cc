@@ -74,7 +74,9 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
       }
     }
   }
-  for (const auto& iss : gw.security.issuers) needs_client_tls |= iss.jwks_url.starts_with("https://");
+  for (const auto& iss : gw.security.issuers) {
+    needs_client_tls |= iss.jwks_url.starts_with("https://") || iss.revocations_url.starts_with("https://");
+  }
   needs_client_tls |= gw.security.key_manager.introspection_url.starts_with("https://");
   if (needs_client_tls || !gw.upstream_tls.ca_file.empty()) {
     std::string tls_error;

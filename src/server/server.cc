@@ -86,6 +86,10 @@ int Server::run() {
     }
   }
   jwks_ = filters::JwksFetchers::start(main_loop_, runtime_->filters->jwt, gw.security, runtime_->client_tls);
+  revocations_ = std::make_shared<filters::RevocationPollers>(main_loop_, [this](const std::string& iss, auto jtis) {
+    publish_revocations(iss, std::move(jtis));
+  });
+  revocations_->configure(gw.security, runtime_->client_tls);
   for (auto& w : workers_) w->start(runtime_);
 
   net::asio::signal_set signals(main_loop_, SIGTERM, SIGINT, SIGHUP);
@@ -131,6 +135,7 @@ void Server::drain() {
   if (draining_) return;
   draining_ = true;
   if (jwks_) jwks_->stop();
+  if (revocations_) revocations_->stop();
   if (sweep_timer_) sweep_timer_->cancel();
   Millis timeout = runtime_->config->gateway.limits.drain_timeout;
   for (auto& w : workers_) w->begin_drain(timeout);
@@ -171,6 +176,11 @@ bool Server::reload(std::vector<std::string>& errors) {
   for (const auto& jti : revoked_) {
     for (unsigned i = 0; i < workers_.size(); ++i) rt->filters->jwt->add_runtime_revoked(i, jti);
   }
+  // So do the polled lists of the issuers that keep a revocations_url.
+  revocations_->configure(rt->config->gateway.security, rt->client_tls);
+  for (const auto& [iss, jtis] : revocations_->lists()) {
+    for (unsigned i = 0; i < workers_.size(); ++i) rt->filters->jwt->set_polled_revoked(i, iss, jtis);
+  }
   ++generation_;
   std::vector<WorkerMetrics*> metrics;
   for (auto& w : workers_) metrics.push_back(&w->metrics());
@@ -195,6 +205,14 @@ void Server::admin_revoke(const std::string& jti) {
   log::info("revoked token id '{}' on all workers", jti);
 }
 
+void Server::publish_revocations(const std::string& iss, std::shared_ptr<const filters::RevokedJtis> jtis) {
+  for (unsigned i = 0; i < workers_.size(); ++i) {
+    // Each worker's pointer is touched only on its own thread; the list itself is shared.
+    net::asio::post(workers_[i]->loop(),
+                    [rt = runtime_, i, iss, jtis] { rt->filters->jwt->set_polled_revoked(i, iss, jtis); });
+  }
+}
+
 std::string Server::metrics_text() const {
   std::vector<const WorkerMetrics*> ms;
   GaugeSnapshot g;
@@ -208,6 +226,7 @@ std::string Server::metrics_text() const {
   std::vector<const analytics::EventBuffer*> buffers;
   for (const auto& w : workers_) buffers.push_back(&w->analytics_view());
   analytics_.append_metrics(out, buffers);
+  if (revocations_) append_revocation_metrics(out, revocations_->stats());
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "config/loader.h"
 #include "filters/auth/jwks_fetcher.h"
 #include "filters/auth/password_checker.h"
+#include "filters/auth/revocation_poller.h"
 #include "net/asio.h"
 #include "server/access_log.h"
 #include "server/analytics_state.h"
@@ -69,6 +70,9 @@ class Server final : public admin::AdminBackend {
   std::shared_ptr<AccessLogWriter> access_log_;
   std::shared_ptr<filters::JwksFetchers> jwks_;  // for the runtime in force
   std::vector<std::string> revoked_;             // jtis revoked through the admin API
+  // Key managers' revocation lists (revocations_url), kept across reloads.
+  std::shared_ptr<filters::RevocationPollers> revocations_;
+  void publish_revocations(const std::string& iss, std::shared_ptr<const filters::RevokedJtis> jtis);
   ThrottlingState throttling_;
   AnalyticsState analytics_;
   // Basic-auth password checks, off the workers; destroyed before the workers (members are

@@ -1,7 +1,8 @@
 #pragma once
-// A one-shot HTTP/1.1 GET for the control plane (JWKS documents), not the data path: runs on
-// the main thread's loop, resolves the host, connects (TLS with verification for https),
-// reads the whole (bounded) body, closes.
+// A one-shot HTTP/1.1 client for the control plane (JWKS documents, revocation lists,
+// introspection, analytics uploads), not the data path: runs on the calling loop, resolves
+// the host, connects (TLS with verification for https), reads the whole (bounded) body,
+// closes. One timeout bounds everything from resolving to the last byte.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -10,18 +11,26 @@
 
 namespace postern::upstream {
 
+// How long a periodic control-plane fetch (a JWKS, a revocation list) may take, from
+// resolving the host to the last byte. docs/security.md quotes it.
+inline constexpr std::chrono::milliseconds kControlPlaneTimeout{10'000};
+
 struct HttpGetResult {
-  bool ok = false;  // a complete 2xx response was read
+  bool ok = false;            // a complete 2xx response was read, or a 304 to a conditional GET
+  bool not_modified = false;  // that 304: the caller's copy is current (body empty)
   int status = 0;
   std::string body;
   std::string error;  // why not ok
   std::string cache_control;
+  std::string etag;  // the response's ETag as sent ("" when none)
 };
 
 // `tls` is used for https:// URLs (null: https fails with an error). `max_body` bounds the
-// body; `timeout` bounds the whole exchange.
+// body; `timeout` bounds the whole exchange. A non-empty `if_none_match` (an ETag from an
+// earlier response) makes the GET conditional.
 net::awaitable<HttpGetResult> http_get(std::string url, std::shared_ptr<net::asio::ssl::context> tls,
-                                       std::chrono::milliseconds timeout, size_t max_body = 1 << 20);
+                                       std::chrono::milliseconds timeout, size_t max_body = 1 << 20,
+                                       std::string if_none_match = {});
 
 // The same for any method: `extra_headers` are complete "Name: value\r\n" lines; a
 // non-empty `body` is sent with Content-Length.

@@ -847,6 +847,17 @@ std::string mint_token(const fs::path& key, const std::string& issuer, const std
   return t;
 }
 
+Json jwt_payload(const std::string& jwt) {
+  std::string payload = jwt.substr(jwt.find('.') + 1);
+  payload = payload.substr(0, payload.find('.'));
+  for (char& c : payload) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (payload.size() % 4) payload += '=';
+  auto dec = run_command("printf %s " + shell_quote(payload) + " | openssl base64 -d -A", 30, false);
+  auto json = Json::parse(dec.output);
+  EXPECT_TRUE(json) << "not a JWT payload: " << dec.output;
+  return json ? *json : Json{};
+}
+
 Pki make_pki(const fs::path& dir, const std::string& prefix) {
   fs::create_directories(dir);
   Pki p;

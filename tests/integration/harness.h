@@ -227,6 +227,9 @@ std::string make_signing_key(const fs::path& key, const fs::path& pub, const std
 // `postern token --key KEY --issuer ISSUER ARGS` (ARGS as shell words); the token, or "" on
 // failure (with a gtest failure recorded).
 std::string mint_token(const fs::path& key, const std::string& issuer, const std::string& args);
+// The payload of a JWT, decoded independently of the gateway (openssl base64); a null Json
+// (with a gtest failure recorded) when it is not one.
+Json jwt_payload(const std::string& jwt);
 
 // ---------------------------------------------------------------------------------------
 // Test PKI (openssl CLI)

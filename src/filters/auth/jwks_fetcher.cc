@@ -63,7 +63,7 @@ net::awaitable<void> JwksFetchers::run(size_t loop_index) {
     std::string name = auth->issuer_name(l.issuer);
     auth.reset();  // do not keep an old runtime alive while waiting on the network
     l.wake_requested = false;
-    auto res = co_await upstream::http_get(l.url, tls_, std::chrono::milliseconds(10'000));
+    auto res = co_await upstream::http_get(l.url, tls_, upstream::kControlPlaneTimeout);
     auth = auth_.lock();
     if (!auth || stopped_) co_return;
     std::chrono::milliseconds next = l.refresh;

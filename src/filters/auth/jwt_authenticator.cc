@@ -91,10 +91,13 @@ std::shared_ptr<JwtAuthenticator> JwtAuthenticator::build(const config::Security
     iss.consumer_key_claim = cfg.consumer_key_claim;
     iss.subject_claim = cfg.subject_claim;
     iss.scopes_claim = cfg.scopes_claim;
+    if (!cfg.revocations_url.empty()) auth->polled_issuers_.push_back(auth->issuers_.size());
     auth->issuers_.push_back(std::move(owned));
   }
   for (const auto& j : security.revoked_jtis) auth->revoked_jtis_.insert(j);
   auth->runtime_revoked_.resize(std::max(1u, workers));
+  auth->polled_revoked_.assign(std::max(1u, workers),
+                               std::vector<std::shared_ptr<const RevokedJtis>>(auth->polled_issuers_.size()));
   return auth;
 }
 
@@ -172,8 +175,7 @@ JwtAuthenticator::Result JwtAuthenticator::authenticate(std::string_view token, 
     id = made;
     cache.insert(digest, id);
   }
-  if (!id->jti.empty() &&
-      (revoked_jtis_.count(id->jti) || runtime_revoked_[worker % runtime_revoked_.size()].count(id->jti))) {
+  if (revoked(*id, worker)) {
     res.reason = "revoked";
     return res;
   }
@@ -182,8 +184,31 @@ JwtAuthenticator::Result JwtAuthenticator::authenticate(std::string_view token, 
   return res;
 }
 
+// Checked on every request, cache hits included, so a revocation also ends tokens already
+// verified.
+bool JwtAuthenticator::revoked(const Identity& id, unsigned worker) const {
+  if (id.jti.empty()) return false;
+  if (revoked_jtis_.count(id.jti) || runtime_revoked_[worker % runtime_revoked_.size()].count(id.jti)) return true;
+  const auto& polled = polled_revoked_[worker % polled_revoked_.size()];
+  for (size_t k = 0; k < polled_issuers_.size(); ++k) {
+    // Issuer names are unique (the config loader checks), so the name says whose list it is.
+    if (polled[k] && issuers_[polled_issuers_[k]]->name == id.issuer && polled[k]->count(id.jti)) return true;
+  }
+  return false;
+}
+
 void JwtAuthenticator::add_runtime_revoked(unsigned worker, const std::string& jti) const {
   runtime_revoked_[worker % runtime_revoked_.size()].insert(jti);
+}
+
+void JwtAuthenticator::set_polled_revoked(unsigned worker, std::string_view iss,
+                                          std::shared_ptr<const RevokedJtis> jtis) const {
+  for (size_t k = 0; k < polled_issuers_.size(); ++k) {
+    if (issuers_[polled_issuers_[k]]->policy.issuer == iss) {
+      polled_revoked_[worker % polled_revoked_.size()][k] = std::move(jtis);
+      return;
+    }
+  }
 }
 
 void JwtAuthenticator::set_keys(size_t issuer, std::shared_ptr<const jose::KeySet> keys) const {

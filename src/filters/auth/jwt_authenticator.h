@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/snapshot.h"
+#include "filters/auth/revocation_list.h"
 #include "filters/auth/token_cache.h"
 #include "filters/identity.h"
 #include "filters/worker_slots.h"
@@ -58,6 +59,11 @@ class JwtAuthenticator {
   // reads it without a lock: call from worker `worker`'s thread (the server posts it
   // there), or from the main thread before the runtime is published.
   void add_runtime_revoked(unsigned worker, const std::string& jti) const;
+  // Replaces the revocation list polled for the issuer whose `iss` is `iss` (its
+  // revocations_url) on worker `worker`; call like add_runtime_revoked. The list is shared
+  // by every worker and never changes, so each worker swaps a pointer and reads it without
+  // a lock. A list for an issuer that has no revocations_url in this runtime is ignored.
+  void set_polled_revoked(unsigned worker, std::string_view iss, std::shared_ptr<const RevokedJtis> jtis) const;
 
  private:
   struct Issuer {
@@ -76,6 +82,7 @@ class JwtAuthenticator {
     mutable std::atomic<int64_t> last_refetch_ms{0};
   };
   void maybe_request_refetch(size_t index, const Issuer& iss) const;
+  bool revoked(const Identity& id, unsigned worker) const;
   std::vector<std::unique_ptr<Issuer>> issuers_;
   std::function<void(size_t)> refetch_hook_;
   std::unordered_set<std::string> revoked_jtis_;
@@ -84,6 +91,11 @@ class JwtAuthenticator {
   // a slot: it is state the admin API pushes, copied into every new runtime by the server
   // so revocations survive reloads.
   mutable std::vector<std::unordered_set<std::string>> runtime_revoked_;
+  // The polled lists: polled_revoked_[worker][k] belongs to issuer polled_issuers_[k] (the
+  // issuers with a revocations_url; usually none, so the check costs nothing). Like the
+  // run-time set it is per worker and copied into every new runtime by the server.
+  std::vector<size_t> polled_issuers_;
+  mutable std::vector<std::vector<std::shared_ptr<const RevokedJtis>>> polled_revoked_;
   std::vector<std::string> capture_claims_;
 };
 

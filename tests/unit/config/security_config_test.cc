@@ -126,6 +126,62 @@ TEST_F(SecurityConfigTest, IssuerErrors) {
             "public key)");
 }
 
+TEST_F(SecurityConfigTest, RevocationLists) {
+  write("certs/idp.pem", "not parsed here");
+  write("postern.yaml", std::string(kMinimalGateway) +
+                            "security:\n"
+                            "  issuers:\n"
+                            "    - {name: km, issuer: km-iss, certificate: certs/idp.pem,\n"
+                            "       revocations_url: 'https://km:9443/oauth2/revocations', revocations_poll: 1s}\n"
+                            "    - {name: km2, issuer: km2-iss, certificate: certs/idp.pem,\n"
+                            "       revocations_url: 'http://127.0.0.1:9444/oauth2/revocations'}\n"
+                            "    - {name: idp, issuer: idp-iss, certificate: certs/idp.pem}\n");
+  api("", "  /x: {get: {}}\n");
+  auto r = load();
+  ASSERT_TRUE(r.snapshot) << ::testing::PrintToString(errors(r));
+  const auto& iss = r.snapshot->gateway.security.issuers;
+  ASSERT_EQ(iss.size(), 3u);
+  EXPECT_EQ(iss[0].revocations_url, "https://km:9443/oauth2/revocations");
+  EXPECT_EQ(iss[0].revocations_poll.count(), 1000);
+  EXPECT_EQ(iss[1].revocations_url, "http://127.0.0.1:9444/oauth2/revocations");
+  EXPECT_EQ(iss[1].revocations_poll.count(), 10'000) << "the default period";
+  EXPECT_EQ(iss[2].revocations_url, "");
+}
+
+TEST_F(SecurityConfigTest, RevocationListErrors) {
+  write("certs/idp.pem", "not parsed here");
+  write("postern.yaml", std::string(kMinimalGateway) +
+                            "security:\n"
+                            "  issuers:\n"
+                            "    - {name: a, issuer: a, certificate: certs/idp.pem, revocations_url: 'ftp://km/r'}\n"
+                            "    - {name: b, issuer: b, certificate: certs/idp.pem, revocations_url: 'http://:80/r'}\n"
+                            "    - {name: c, issuer: c, certificate: certs/idp.pem, revocations_url: 'http://km/r',\n"
+                            "       revocations_poll: 500ms}\n"
+                            "    - {name: d, issuer: d, certificate: certs/idp.pem, revocations_poll: 5s}\n"
+                            "    - {name: e, issuer: e, certificate: certs/idp.pem, revocations_url: 'http://km/r',\n"
+                            "       revocations_poll: often}\n"
+                            "    - {name: a, issuer: f, certificate: certs/idp.pem}\n");
+  api("", "  /x: {get: {}}\n");
+  auto r = load();
+  EXPECT_FALSE(r.snapshot);
+  auto e = errors(r);
+  ASSERT_EQ(e.size(), 6u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "proj/postern.yaml:5:73: 'revocations_url': must start with http:// or https:// "
+            "(e.g. https://km:9443/oauth2/revocations)");
+  EXPECT_EQ(e[1],
+            "proj/postern.yaml:6:73: 'revocations_url': endpoint URL 'http://:80/r' has no host; expected "
+            "http://host[:port][/path] or https://host[:port][/path] (e.g. https://km:9443/oauth2/revocations)");
+  EXPECT_EQ(e[2], "proj/postern.yaml:8:26: 'revocations_poll' must be at least 1s");
+  EXPECT_EQ(e[3], "proj/postern.yaml:9:56: 'revocations_poll' needs 'revocations_url' (the list to poll)");
+  EXPECT_EQ(e[4],
+            "proj/postern.yaml:11:26: 'revocations_poll' must be a duration such as \"250ms\", \"10s\", \"2m\", "
+            "\"1h\" or an integer of milliseconds");
+  EXPECT_EQ(e[5],
+            "proj/postern.yaml:12:7: issuer name 'a' is used twice (first at proj/postern.yaml:5:7): names tell "
+            "issuers apart in logs, metrics and revocation lists");
+}
+
 TEST_F(SecurityConfigTest, UsersAndApiKeysAreStoredOnlyAsHashes) {
   write("postern.yaml", std::string(kMinimalGateway) +
                             "security:\n"

@@ -112,6 +112,41 @@ TEST(JwtAuthenticator, RevokedEvenWhenCached) {
   EXPECT_EQ(r.reason, "revoked");
 }
 
+TEST(JwtAuthenticator, PolledListIsPerIssuerPerWorkerAndReplacedWhole) {
+  config::SecurityConfig sec = security();
+  sec.issuers[0].revocations_url = "http://km/oauth2/revocations";
+  config::JwtIssuer other = sec.issuers[0];
+  other.name = "u";
+  other.issuer = "iss-2";
+  other.revocations_url.clear();
+  sec.issuers.push_back(other);
+  std::string err;
+  auto auth = build(sec, 2, err);
+  ASSERT_TRUE(auth) << err;
+  const std::string a = mint(R"({"iss":"iss-1","exp":1000,"jti":"a"})");
+  const std::string b = mint(R"({"iss":"iss-1","exp":1000,"jti":"b"})");
+  const std::string a_of_other = mint(R"({"iss":"iss-2","exp":1000,"jti":"a"})");
+  ASSERT_EQ(auth->authenticate(a, auth.worker(0), 10).outcome, JwtAuthenticator::Outcome::kOk);  // now cached
+
+  auth->set_polled_revoked(0, "iss-1", std::make_shared<const RevokedJtis>(RevokedJtis{"a"}));
+  EXPECT_EQ(auth->authenticate(a, auth.worker(0), 10).reason, "revoked") << "a cached token must be refused too";
+  EXPECT_EQ(auth->authenticate(b, auth.worker(0), 10).outcome, JwtAuthenticator::Outcome::kOk);
+  EXPECT_EQ(auth->authenticate(a_of_other, auth.worker(0), 10).outcome, JwtAuthenticator::Outcome::kOk)
+      << "a list applies to its own issuer's tokens only";
+  EXPECT_EQ(auth->authenticate(a, auth.worker(1), 10).outcome, JwtAuthenticator::Outcome::kOk)
+      << "worker 1 has not been handed the list yet";
+
+  // The next list replaces the previous one: "a" is no longer in it.
+  auth->set_polled_revoked(0, "iss-1", std::make_shared<const RevokedJtis>(RevokedJtis{"b"}));
+  EXPECT_EQ(auth->authenticate(a, auth.worker(0), 10).outcome, JwtAuthenticator::Outcome::kOk);
+  EXPECT_EQ(auth->authenticate(b, auth.worker(0), 10).reason, "revoked");
+
+  // A list for an issuer without revocations_url (or unknown) changes nothing.
+  auth->set_polled_revoked(0, "iss-2", std::make_shared<const RevokedJtis>(RevokedJtis{"a"}));
+  auth->set_polled_revoked(0, "nobody", std::make_shared<const RevokedJtis>(RevokedJtis{"a"}));
+  EXPECT_EQ(auth->authenticate(a_of_other, auth.worker(0), 10).outcome, JwtAuthenticator::Outcome::kOk);
+}
+
 TEST(JwtAuthenticator, FailuresAreNotCached) {
   std::string err;
   auto auth = build(security(), 1, err);
