@@ -1,6 +1,6 @@
 # check_headers (issue 10): every header under src/ compiles on its own.
 #
-# For each src/<module>/*.h a generated translation unit includes only that header (twice,
+# For each src/<module>/**/*.h (subfolders too: filters/auth/…) a generated translation unit includes only that header (twice,
 # so a missing `#pragma once` fails too). The units of one module form one object library,
 # postern_check_headers_<module>, compiled with the module's own include directories,
 # compile definitions and options (the union over the module's libraries: src/cli and
@@ -37,7 +37,7 @@ foreach(module IN LISTS _postern_hc_modules)
     message(FATAL_ERROR "check_headers: src/${module} defines no library to take flags from")
   endif()
 
-  file(GLOB headers CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR}/src ${module_dir}/*.h)
+  file(GLOB_RECURSE headers CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR}/src ${module_dir}/*.h)
   list(SORT headers)
   set(sources)
   foreach(h IN LISTS headers)
