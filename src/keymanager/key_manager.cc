@@ -1,6 +1,7 @@
 #include "keymanager/key_manager.h"
 
 #include "core/log.h"
+#include "core/strings.h"
 #include "keymanager/client_auth.h"
 #include "keymanager/json_writer.h"
 #include "keymanager/oauth_error.h"
@@ -12,6 +13,13 @@ namespace {
 KmResponse not_found() {
   return json_response(404, R"({"error":"not_found","error_description":"endpoints: /oauth2/token /oauth2/introspect )"
                             R"(/oauth2/revoke /oauth2/jwks /oauth2/revocations /.well-known/openid-configuration"})");
+}
+
+// True for application/x-www-form-urlencoded in any case, with or without parameters
+// (media types are case-insensitive, RFC 9110 §8.3.1).
+bool is_form(std::string_view content_type) {
+  std::string_view type = trim(content_type.substr(0, content_type.find(';')));
+  return iequals(type, "application/x-www-form-urlencoded");
 }
 
 KmResponse method_not_allowed(std::string_view allowed) {
@@ -63,7 +71,7 @@ KmResponse KeyManager::handle(const KmRequest& req, int64_t now) {
 
 std::optional<KmResponse> KeyManager::authenticate(const KmRequest& req, std::optional<Form>& form,
                                                    std::optional<Client>& client, int64_t now) {
-  if (!req.header("content-type").starts_with("application/x-www-form-urlencoded")) {
+  if (!is_form(req.header("content-type"))) {
     count_failure("invalid_request");
     return oauth_error(OAuthError::kInvalidRequest, "Content-Type must be application/x-www-form-urlencoded");
   }

@@ -142,6 +142,17 @@ class TokenEndpointErrors(kmtest.KmTestCase):
         r = self.post("grant_type=client_credentials", auth=self.basic, content_type="text/plain")
         self.assertOAuthError(r, 400, "invalid_request")
 
+    def test_form_content_type_is_matched_case_insensitively(self):
+        # Media types are case-insensitive (RFC 9110 §8.3.1); parameters may follow.
+        for ct in ("Application/X-WWW-Form-URLEncoded", "application/x-www-form-urlencoded ; charset=UTF-8"):
+            with self.subTest(content_type=ct):
+                r = self.post({"grant_type": "client_credentials"}, auth=self.basic, content_type=ct)
+                self.assertEqual(r.status_code, 200, r.text)
+        # ... but a longer type with the same beginning is another type.
+        r = self.post("grant_type=client_credentials", auth=self.basic,
+                      content_type="application/x-www-form-urlencoded-not")
+        self.assertOAuthError(r, 400, "invalid_request")
+
     def test_malformed_form_is_invalid_request(self):
         self.assertOAuthError(self.post("grant_type=client%ZZcredentials", auth=self.basic), 400, "invalid_request")
 
