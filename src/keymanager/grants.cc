@@ -1,4 +1,5 @@
 // The token endpoint's grants (RFC 6749 §4.3, §4.4, §6) and the access token they issue.
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -33,6 +34,21 @@ std::string subscribed_apis_json(const std::vector<Subscription>& subs) {
                .str();
   }
   return out + "]";
+}
+
+// The scope of a refreshed token: the granted one when the request names none, else the
+// requested one if it is not wider (RFC 6749 §6); nullopt, with the first scope that was
+// not granted in `bad`, when it is.
+std::optional<std::string> refreshed_scope(const std::string& granted, const Form& form, std::string& bad) {
+  if (!form.has("scope")) return granted;
+  std::vector<std::string> have = split_scope(granted);
+  for (const auto& s : split_scope(form.get("scope"))) {
+    if (std::find(have.begin(), have.end(), s) == have.end()) {
+      bad = s;
+      return std::nullopt;
+    }
+  }
+  return std::string(form.get("scope"));
 }
 
 }  // namespace
@@ -95,7 +111,19 @@ KmResponse KeyManager::refresh_grant(const Client& client, const Form& form, int
     count_failure("invalid_request");
     return oauth_error(OAuthError::kInvalidRequest, "refresh_token is required");
   }
-  ConsumeResult consumed = store_.consume_refresh(sha256_hex(presented), now);
+  const std::string hash = sha256_hex(presented);
+  // A request that is going to be refused must not use the token up: the client's next
+  // try would look like reuse and revoke the family. So the scope is checked before the
+  // token is consumed, when the token is this client's and still usable (a reused or
+  // foreign token goes on to consume_refresh, which revokes its family).
+  std::string bad_scope;
+  if (auto stored = store_.find_refresh(hash); stored && !stored->used && stored->expires_at > now &&
+                                               stored->client_id == client.client_id &&
+                                               !refreshed_scope(stored->scope, form, bad_scope)) {
+    count_failure("invalid_scope");
+    return oauth_error(OAuthError::kInvalidScope, "scope '" + bad_scope + "' was not granted to this refresh token");
+  }
+  ConsumeResult consumed = store_.consume_refresh(hash, now);
   if (consumed.status != ConsumeResult::kOk) {
     count_failure("invalid_grant");
     const char* why = consumed.status == ConsumeResult::kReused
@@ -112,19 +140,14 @@ KmResponse KeyManager::refresh_grant(const Client& client, const Form& form, int
     count_failure("invalid_grant");
     return oauth_error(OAuthError::kInvalidGrant, "refresh token was issued to another client");
   }
-  std::string scope = old.scope;
-  if (form.has("scope")) {
-    // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
-    std::vector<std::string> granted = split_scope(old.scope);
-    for (const auto& s : split_scope(form.get("scope"))) {
-      if (std::find(granted.begin(), granted.end(), s) == granted.end()) {
-        count_failure("invalid_scope");
-        return oauth_error(OAuthError::kInvalidScope, "scope '" + s + "' was not granted to this refresh token");
-      }
-    }
-    scope = std::string(form.get("scope"));
+  // RFC 6749 §6: a narrower scope may be asked for, never a wider one (checked again on
+  // the token as consumed).
+  auto scope = refreshed_scope(old.scope, form, bad_scope);
+  if (!scope) {
+    count_failure("invalid_scope");
+    return oauth_error(OAuthError::kInvalidScope, "scope '" + bad_scope + "' was not granted to this refresh token");
   }
-  return issue(client, old.username, scope, old.family_id, now, "refresh_token");
+  return issue(client, old.username, *scope, old.family_id, now, "refresh_token");
 }
 
 std::optional<std::string> KeyManager::allowed_scope(const Client& client, std::string_view requested) {

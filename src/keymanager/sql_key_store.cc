@@ -320,6 +320,16 @@ ConsumeResult SqlKeyStore::consume_refresh(const std::string& token_hash, int64_
   return {ConsumeResult::kReused, token};
 }
 
+std::optional<RefreshToken> SqlKeyStore::find_refresh(const std::string& token_hash) {
+  std::lock_guard lock(mu_);
+  SqlRows rows = run("read refresh token",
+                     "SELECT token_hash, family_id, client_id, username, scope, expires_at, used "
+                     "FROM refresh_tokens WHERE token_hash = $1",
+                     {token_hash});
+  if (rows.empty()) return std::nullopt;
+  return refresh_at(rows, 0);
+}
+
 int SqlKeyStore::revoke_refresh_family(const std::string& family_id) {
   std::lock_guard lock(mu_);
   return static_cast<int>(

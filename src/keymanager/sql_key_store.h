@@ -38,6 +38,7 @@ class SqlKeyStore : public Store {
 
   void store_refresh(const RefreshToken& token) override;
   ConsumeResult consume_refresh(const std::string& token_hash, int64_t now) override;
+  std::optional<RefreshToken> find_refresh(const std::string& token_hash) override;
   int revoke_refresh_family(const std::string& family_id) override;
   int revoke_refresh_of_client(const std::string& client_id) override;
 

@@ -89,6 +89,9 @@ class Store {
   // presenting the same token exactly one gets kOk. A token presented again is kReused and
   // its whole family is deleted: the thief and the rightful holder both lose it.
   virtual ConsumeResult consume_refresh(const std::string& token_hash, int64_t now) = 0;
+  // The stored token without using it up (nullopt: unknown or revoked): for the checks that
+  // may refuse a request before consume_refresh, so a refused request leaves the token usable.
+  virtual std::optional<RefreshToken> find_refresh(const std::string& token_hash) = 0;
   // Delete the tokens of a family / of a client; return how many.
   virtual int revoke_refresh_family(const std::string& family_id) = 0;
   virtual int revoke_refresh_of_client(const std::string& client_id) = 0;

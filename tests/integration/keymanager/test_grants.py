@@ -172,6 +172,24 @@ class Grants(kmtest.KmTestCase):
         other_session, other = self.password_session()
         self.assertTrue(self.refresh(other_session, other["refresh_token"])["access_token"])
 
+    def test_refresh_asking_for_a_wider_scope_keeps_the_refresh_token(self):
+        session = oauth_session(self.client["client_id"], legacy=True, scope=["shop:write"])
+        token = session.fetch_token(self.km.token_url, username="alice", password="correct horse battery",
+                                    client_secret=self.client["client_secret"])
+        self.assertEqual(token["scope"], ["shop:write"])
+        basic = (self.client["client_id"], self.client["client_secret"])
+        # RFC 6749 §6: a scope not granted to the refresh token is invalid_scope ...
+        r = requests.post(self.km.token_url, auth=basic, timeout=10,
+                          data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"],
+                                "scope": "shop:write stock:write"})
+        self.assertEqual(kmtest.oauth_error(r), (400, "invalid_scope"))
+        # ... and the refused request did not use the token up: the client can go on.
+        r = requests.post(self.km.token_url, auth=basic, timeout=10,
+                          data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]})
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.json()["scope"], "shop:write")
+        self.assertEqual(verify_access_token(self.km, r.json()["access_token"])["scope"], "shop:write")
+
     def test_refresh_token_of_another_client_is_refused(self):
         _, token = self.password_session()  # issued to self.client
         session = oauth_session(self.sandbox["client_id"], legacy=True)

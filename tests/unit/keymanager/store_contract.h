@@ -308,6 +308,26 @@ TYPED_TEST_P(StoreContract, RefreshRotationAndReuse) {
   EXPECT_EQ(this->store().consume_refresh("rt-other-family", kNow).status, ConsumeResult::kOk);
 }
 
+TYPED_TEST_P(StoreContract, FindRefreshDoesNotUseTheTokenUp) {
+  Application app = this->add_app("Shop");
+  this->add_client("c1", app.id);
+  RefreshToken stored = this->add_refresh("rt-1", "fam-a", "c1");
+  for (int i = 0; i < 2; ++i) {
+    auto found = this->store().find_refresh("rt-1");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->family_id, "fam-a");
+    EXPECT_EQ(found->client_id, "c1");
+    EXPECT_EQ(found->scope, "read write");
+    EXPECT_EQ(found->expires_at, stored.expires_at);
+    EXPECT_FALSE(found->used);
+  }
+  EXPECT_EQ(this->store().consume_refresh("rt-1", kNow).status, ConsumeResult::kOk);
+  auto used = this->store().find_refresh("rt-1");
+  ASSERT_TRUE(used);
+  EXPECT_TRUE(used->used);
+  EXPECT_FALSE(this->store().find_refresh("rt-never"));
+}
+
 TYPED_TEST_P(StoreContract, RefreshExpiredAndUnknown) {
   Application app = this->add_app("Shop");
   this->add_client("c1", app.id);
@@ -517,8 +537,9 @@ TYPED_TEST_P(StoreContract, ConcurrentConsumersOfOneTokenExactlyOneWins) {
 
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, ApplicationsCreateReadListDelete, DuplicateApplicationNameIsAConflict,
                             DeletingAnApplicationDeletesWhatHangsOffIt, Clients, Subscriptions, Users, SigningKeys,
-                            RefreshRotationAndReuse, RefreshExpiredAndUnknown, RevokeRefreshByFamilyAndByClient,
-                            Revocations, ClientAssertionReplay, HostileStringsAreStoredVerbatim, NulBytesAreRefused,
-                            ReopeningKeepsEverything, ConcurrentConsumersOfOneTokenExactlyOneWins);
+                            RefreshRotationAndReuse, FindRefreshDoesNotUseTheTokenUp, RefreshExpiredAndUnknown,
+                            RevokeRefreshByFamilyAndByClient, Revocations, ClientAssertionReplay,
+                            HostileStringsAreStoredVerbatim, NulBytesAreRefused, ReopeningKeepsEverything,
+                            ConcurrentConsumersOfOneTokenExactlyOneWins);
 
 }  // namespace postern::keymanager::testing
