@@ -2,6 +2,10 @@
 client credentials (client_secret_basic and client_secret_post), the access token's claims
 checked with python3-jwt against /oauth2/jwks, the legacy password grant, refresh-token
 rotation with reuse detection, and private_key_jwt client authentication (RFC 7523)."""
+import base64
+import hashlib
+import hmac
+import json
 import time
 import unittest
 import uuid
@@ -256,6 +260,28 @@ class Grants(kmtest.KmTestCase):
         token, error, response = self.fetch_with_assertion(self.assertion(aud="https://other.example/oauth2/token"))
         self.assertIsInstance(error, InvalidClientError, "an assertion for another audience was accepted")
         self.assertEqual(kmtest.oauth_error(response), (400, "invalid_client"))
+
+    def test_private_key_jwt_algorithm_confusion_is_refused(self):
+        # alg "none", and HS256 keyed with the client's registered public key (the classic
+        # RS/ES -> HS confusion): both carry otherwise valid claims.
+        cid = self.jwt_client["client_id"]
+        now = int(time.time())
+        claims = {"iss": cid, "sub": cid, "aud": self.km.token_url, "exp": now + 60, "jti": uuid.uuid4().hex}
+
+        def b64(data):
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        def unsigned(header):
+            return b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
+
+        none = unsigned({"alg": "none", "typ": "JWT"}) + "."
+        signing_input = unsigned({"alg": "HS256", "typ": "JWT"})
+        mac = hmac.new(public_pem(self.jwt_key).encode(), signing_input.encode(), hashlib.sha256).digest()
+        for name, assertion in (("none", none), ("HS256 with the public key", signing_input + "." + b64(mac))):
+            with self.subTest(alg=name):
+                token, error, response = self.fetch_with_assertion(assertion)
+                self.assertIsInstance(error, InvalidClientError, f"an assertion with alg {name} was accepted")
+                self.assertEqual(kmtest.oauth_error(response), (400, "invalid_client"))
 
     def test_private_key_jwt_needs_a_registered_key(self):
         cid = self.client["client_id"]  # a client without --public-key

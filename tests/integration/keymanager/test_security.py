@@ -113,6 +113,10 @@ class SqlInjection(kmtest.KmTestCase):
         # The victim's secret still works (checked in tearDown), and rotation itself works.
         self.km.create_app("rotating")
         client = self.km.create_client("rotating")
+        self.km.add_user("rotating-user", "correct horse battery")
+        session = oauth_session(client["client_id"], legacy=True)
+        refresh = session.fetch_token(self.km.token_url, username="rotating-user", password="correct horse battery",
+                                      client_secret=client["client_secret"])["refresh_token"]
         rotated = self.km.cli("client", "rotate-secret", "--client-id=" + client["client_id"])
         self.assertNotEqual(rotated["client_secret"], client["client_secret"])
         kmtest.client_credentials(self.km, {"client_id": client["client_id"],
@@ -121,6 +125,10 @@ class SqlInjection(kmtest.KmTestCase):
         from oauthlib.oauth2.rfc6749.errors import InvalidClientError
         with self.assertRaises(InvalidClientError):
             session.fetch_token(self.km.token_url, client_secret=client["client_secret"])
+        # The client's refresh tokens were revoked with the old secret.
+        r = kmtest.requests.post(self.km.token_url, data={"grant_type": "refresh_token", "refresh_token": refresh},
+                                 auth=(client["client_id"], rotated["client_secret"]), timeout=10)
+        self.assertEqual(kmtest.oauth_error(r), (400, "invalid_grant"))
         self.km.cli("app", "delete", "--name", "rotating")
 
     def test_injection_at_the_token_endpoint(self):
