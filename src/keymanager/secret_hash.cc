@@ -13,6 +13,7 @@ namespace {
 
 constexpr unsigned kScryptLn = 15;  // see secret_hash.h for the measured cost
 constexpr std::string_view kScryptPrefix = "$scrypt$";
+constexpr size_t kHashChars = 43;  // a 32-byte scrypt output in unpadded base64
 
 }  // namespace
 
@@ -23,9 +24,12 @@ std::string hash_secret(std::string_view secret) {
 }
 
 bool verify_secret(std::string_view secret, std::string_view encoded) {
-  // verify_password also accepts unsalted SHA-1/SHA-256 digests for old gateway configs;
-  // nothing in the key manager was ever stored that way, so only scrypt is accepted.
-  if (!encoded.starts_with(kScryptPrefix)) return false;
+  // Only what hash_secret makes: scrypt with a 32-byte output. verify_password also accepts
+  // unsalted SHA-1/SHA-256 digests for old gateway configs, and scrypt outputs of 16..64
+  // bytes made by other tools, where a hash cut short (even by one character, when that
+  // still decodes) is a valid shorter hash of the same secret; nothing in the key manager
+  // was ever stored that way.
+  if (!encoded.starts_with(kScryptPrefix) || encoded.size() - encoded.rfind('$') - 1 != kHashChars) return false;
   return filters::verify_password(secret, encoded);
 }
 

@@ -32,6 +32,7 @@ TEST(SecretHash, SaltIsFreshEveryTime) { EXPECT_NE(hash_secret("same"), hash_sec
 TEST(SecretHash, MalformedOrForeignEncodingsFail) {
   std::string good = hash_secret("x");
   for (std::string bad : {std::string(), std::string("x"), std::string("$scrypt$"), good.substr(0, good.size() - 1),
+                          good.substr(0, good.size() - 4),  // 40 characters: a valid 30-byte hash
                           good + "A", good.substr(0, good.rfind('$')), std::string("$scrypt$ln=15,r=8,p=1$$"),
                           std::string("$scrypt$ln=99,r=8,p=1") + good.substr(good.find("$", 8)),
                           // The gateway's legacy unsalted formats are not accepted here.
