@@ -53,13 +53,22 @@ std::optional<std::map<std::string, std::string>> fields_of(const std::string& b
   return out;
 }
 
+// Percent-decodes one path segment. Unlike a form (form_decode), a path keeps '+' as a plus
+// (RFC 3986): DELETE /admin/applications/a+b is about "a+b", not "a b". nullopt for a bad
+// %-escape.
+std::optional<std::string> path_decode(std::string_view segment) {
+  std::string plus_escaped;
+  for (char c : segment) plus_escaped += c == '+' ? std::string_view("%2B") : std::string_view(&c, 1);
+  return form_decode(plus_escaped);
+}
+
 // "/admin/applications/NAME/clients" -> {"applications", "NAME", "clients"} (percent-decoded).
 std::vector<std::string> segments(std::string_view path) {
   std::vector<std::string> out;
   path.remove_prefix(std::string_view("/admin/").size());
   while (!path.empty()) {
     size_t slash = path.find('/');
-    auto decoded = form_decode(path.substr(0, slash));
+    auto decoded = path_decode(path.substr(0, slash));
     out.push_back(decoded ? *decoded : std::string());
     path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
   }

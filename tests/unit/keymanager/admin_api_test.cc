@@ -73,5 +73,16 @@ TEST_F(AdminApi, HostileNamesAreStoredVerbatimOrRefused) {
   EXPECT_NE(list.body.find("DROP TABLE"), std::string::npos);
 }
 
+TEST_F(AdminApi, PlusInAPathSegmentIsAPlus) {
+  ASSERT_EQ(call("POST", "/admin/applications", R"({"name":"a b"})").status, 201);
+  ASSERT_EQ(call("POST", "/admin/applications", R"({"name":"a+b"})").status, 201);
+  KmResponse r = call("DELETE", "/admin/applications/a+b");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(member(r.body, "deleted"), "a+b");
+  r = call("DELETE", "/admin/applications/a%20b");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(member(r.body, "deleted"), "a b");
+}
+
 }  // namespace
 }  // namespace postern::keymanager::testing
