@@ -166,12 +166,15 @@ class KeyManager:
     works before start() (it only needs the store)."""
 
     def __init__(self, directory, project=None, publish_ahead="10m", access_lifetime="1h", refresh_lifetime="24h",
-                 failed_auth_max=1000, failed_auth_window="60s"):
+                 failed_auth_max=1000, failed_auth_window="60s", admin_token=None):
         self.dir = directory
         os.makedirs(directory, exist_ok=True)
         self.port = free_port()
         self.config = os.path.join(directory, "km.yaml")
         write(os.path.join(directory, "mk"), secrets.token_hex(32) + "\n", mode=0o600)
+        self.admin_token = admin_token
+        if admin_token:
+            write(os.path.join(directory, "admin-token"), admin_token + "\n", mode=0o600)
         self.settings = dict(project=project, publish_ahead=publish_ahead, access_lifetime=access_lifetime,
                              refresh_lifetime=refresh_lifetime, failed_auth_max=failed_auth_max,
                              failed_auth_window=failed_auth_window)
@@ -184,6 +187,7 @@ class KeyManager:
               f"listen: 127.0.0.1:{self.port}\n"
               "store: km.db\n"
               "master_key_file: mk\n" + (f"project: {s['project']}\n" if s["project"] else "") +
+              ("admin_token_file: admin-token\n" if self.admin_token else "") +
               f"signing: {{alg: ES256, publish_ahead: {s['publish_ahead']}}}\n"
               f"tokens: {{access_lifetime: {s['access_lifetime']}, refresh_lifetime: {s['refresh_lifetime']}}}\n"
               f"failed_auth: {{max: {s['failed_auth_max']}, window: {s['failed_auth_window']}}}\n")
@@ -295,7 +299,7 @@ class Gateway:
 
 class GatewayProject:
     """A gateway project folder (postern.yaml + apis/) that trusts the key manager at
-    km_port through its JWKS URL, with two APIs:
+    km_port through its JWKS URL and polls its revocation list every second, with two APIs:
 
       Shop 1.0.0       /shop/1.0.0   production endpoint only (no sandbox);
                                      GET /items: any token; POST /items: scope shop:write
@@ -323,6 +327,8 @@ security:
       jwks_url: {issuer}/oauth2/jwks
       jwks_refresh: {jwks_refresh}
       jwks_min_refetch: 200ms
+      revocations_url: {issuer}/oauth2/revocations
+      revocations_poll: 1s
       algorithms: [ES256]
       audiences: [postern]
       validate_subscription: true

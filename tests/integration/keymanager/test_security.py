@@ -143,6 +143,80 @@ class SqlInjection(kmtest.KmTestCase):
                 self.assertEqual(kmtest.oauth_error(r), (400, "invalid_grant"))
 
 
+class AdminApiInjection(kmtest.KmTestCase):
+    """The same management operations over the admin API (bearer token): JSON bodies and
+    path segments carrying SQL-injection strings are stored verbatim or refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        project = cls.tmp / "project"
+        cls.token = "admin-" + kmtest.secrets.token_hex(16)
+        cls.km = km = kmtest.KeyManager(cls.tmp / "km", project=project, admin_token=cls.token)
+        kmtest.GatewayProject(project, km.port)
+        km.create_app("victim")
+        km.subscribe("victim", "Shop:1.0.0")
+        cls.victim = km.create_client("victim")
+        cls.own(km.start())
+
+    def admin(self, method, path, body=None, token=None):
+        return kmtest.requests.request(method, self.km.url + "/admin/" + path, json=body, timeout=10,
+                                       headers={"Authorization": "Bearer " + (token or self.token)})
+
+    def apps(self):
+        r = self.admin("GET", "applications")
+        self.assertEqual(r.status_code, 200, r.text)
+        return {a["name"]: a for a in r.json()}
+
+    def tearDown(self):
+        self.assertIn("victim", self.apps())
+        kmtest.client_credentials(self.km, self.victim)
+        super().tearDown()
+
+    def test_admin_api_needs_the_bearer_token(self):
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic " + self.token}):
+            with self.subTest(headers=headers):
+                r = kmtest.requests.get(self.km.url + "/admin/applications", headers=headers, timeout=10)
+                self.assertEqual(r.status_code, 401)
+                self.assertTrue(r.headers.get("WWW-Authenticate", "").startswith("Bearer"))
+
+    def test_injection_strings_in_every_admin_field(self):
+        q = lambda s: urllib.parse.quote(s, safe="")  # noqa: E731
+        for i, s in enumerate(INJECTIONS):
+            with self.subTest(value=s):
+                r = self.admin("POST", "applications", {"name": s, "tier": s, "owner": s})
+                self.assertEqual(r.status_code, 201, r.text)
+                self.assertEqual(r.json()["name"], s)
+                self.assertEqual((self.apps()[s]["tier"], self.apps()[s]["owner"]), (s, s))
+                self.assertEqual(self.admin("POST", "applications", {"name": s}).status_code, 409)
+                r = self.admin("POST", f"applications/{q(s)}/clients", {})
+                self.assertEqual(r.status_code, 201, r.text)
+                client = r.json()
+                r = self.admin("POST", f"applications/{q(s)}/subscriptions", {"api": s + ":1.0.0"})
+                self.assertEqual(r.status_code, 400, r.text)
+                r = self.admin("POST", f"applications/{q(s)}/subscriptions", {"api": "Shop:1.0.0", "tier": s})
+                self.assertEqual(r.status_code, 201, r.text)
+                self.assertEqual(self.apps()[s]["subscriptions"], [{"api": "Shop:1.0.0", "tier": s}])
+                r = self.admin("POST", "users", {"username": s, "password": f"pass-{i}-long-enough"})
+                self.assertEqual(r.status_code, 201, r.text)
+                self.assertEqual(self.admin("POST", f"clients/{q(s)}/rotate-secret").status_code, 404)
+                claims = kmtest.verify_access_token(self.km, kmtest.client_credentials(self.km, client))
+                self.assertEqual((claims["application"]["name"], claims["subscribedAPIs"][0]["subscriptionTier"]),
+                                 (s, s))
+                r = self.admin("DELETE", f"applications/{q(s)}")
+                self.assertEqual((r.status_code, r.json()), (200, {"deleted": s}))
+                self.assertNotIn(s, self.apps())
+
+    def test_plus_in_a_path_segment_is_a_plus(self):
+        # RFC 3986: '+' in a path is itself (only form bodies and queries use it for a space).
+        for name in ("a b", "a+b"):
+            self.assertEqual(self.admin("POST", "applications", {"name": name}).status_code, 201)
+        r = self.admin("DELETE", "applications/a+b")
+        self.assertEqual((r.status_code, r.json()), (200, {"deleted": "a+b"}))
+        self.assertIn("a b", self.apps(), "DELETE /admin/applications/a+b deleted 'a b'")
+        self.assertEqual(self.admin("DELETE", "applications/a%20b").json(), {"deleted": "a b"})
+
+
 def post_token_from(source_ip, port, client_id, secret):
     """POST /oauth2/token (client credentials, HTTP Basic) from a chosen loopback address."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source_ip, 0))
