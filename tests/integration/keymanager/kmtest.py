@@ -80,6 +80,19 @@ def tail(path, lines=60):
 # --------------------------------------------------------------------------------------
 # Processes
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "WARNING: ThreadSanitizer")
+
+
+def sanitizer_report(text):
+    """The first sanitizer report in a log (under the ASan+UBSan build), or ""."""
+    for marker in SANITIZER_MARKERS:
+        at = text.find(marker)
+        if at >= 0:
+            start = text.rfind("\n", 0, at) + 1
+            return text[start:start + 3000]
+    return ""
+
+
 _live = []  # every Process not yet stopped; stopped at exit even if a test forgot
 
 
@@ -217,8 +230,12 @@ class KeyManager:
 
     def run_cli(self, *args, stdin=None, timeout=30):
         """`postern keymanager --config km.yaml ARGS`; the CompletedProcess (text)."""
-        return subprocess.run([POSTERN, "keymanager", "--config", self.config, *args], input=stdin,
-                              capture_output=True, text=True, timeout=timeout)
+        r = subprocess.run([POSTERN, "keymanager", "--config", self.config, *args], input=stdin,
+                           capture_output=True, text=True, timeout=timeout)
+        report = sanitizer_report(r.stderr)
+        if report:
+            raise AssertionError(f"sanitizer report from postern keymanager {' '.join(args)}:\n{report}")
+        return r
 
     def cli(self, *args, stdin=None):
         """Runs a management command that must succeed; its JSON answer."""
@@ -294,7 +311,7 @@ class Gateway:
         return requests.request(method, self.url(path), headers=headers, timeout=10, **kw)
 
     def stop(self):
-        return self.proc.stop()
+        return self.proc.stop(grace=15.0)  # SIGTERM drains first
 
 
 class GatewayProject:
@@ -387,8 +404,22 @@ class KmTestCase(unittest.TestCase):
 
     @classmethod
     def _clean_up(cls):
+        # Every server must stop cleanly on SIGTERM (exit 0; postern echo is only stopped)
+        # and leave no sanitizer report in its log: under the ASan+UBSan build this is where
+        # a leak or undefined behaviour shows.
+        problems = []
         for thing in reversed(cls._owned):
-            thing.stop()
+            code = thing.stop()
+            log_path = thing.proc.log_path
+            if code != 0 and not isinstance(thing, Echo):
+                problems.append(f"{' '.join(thing.proc.argv)} exited {code} after SIGTERM:\n{tail(log_path, 30)}")
+            with open(log_path, errors="replace") as f:
+                report = sanitizer_report(f.read())
+            if report:
+                problems.append(f"sanitizer report in {log_path}:\n{report}")
+        if problems:
+            print(f"kept {cls.tmp.path} for its logs", file=sys.stderr)
+            raise AssertionError("\n".join(problems))
         cls.tmp.remove()
 
     def tearDown(self):
