@@ -50,15 +50,19 @@ KmResponse KeyManager::handle(const KmRequest& req, int64_t now) {
     return p.starts_with("/oauth2/") || p.starts_with("/.well-known/") ? method_not_allowed("GET") : not_found();
   if (p == "/oauth2/jwks") {
     KmResponse r = json_response(200, keys_.jwks(now));
-    r.headers.emplace_back("Cache-Control", "max-age=60");
+    // A cache may keep the set at most half of publish_ahead, so a new key is seen before it signs.
+    const auto max_age = std::min<int64_t>(60, config_.publish_ahead.count() / 2);
+    r.headers.emplace_back("Cache-Control", "max-age=" + std::to_string(max_age));
     return r;
   }
   if (p == "/oauth2/revocations") return revocations(req);
   if (p == "/.well-known/openid-configuration" || p == "/.well-known/oauth-authorization-server") return discovery();
   if (p == "/health") return json_response(200, R"({"status":"healthy"})");
   if (p == "/ready") {
-    // Ready when the store answers and a key signs.
+    // Ready when the store answers (asked every time: the signer may be in memory) and a
+    // key signs.
     try {
+      store_.revocation_version();
       if (keys_.signer(now)) return json_response(200, R"({"status":"ready"})");
     } catch (const StoreError& e) {
       log::warn("keymanager: not ready: {}", e.what());

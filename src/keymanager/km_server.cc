@@ -61,6 +61,21 @@ struct Context {
   KeyManager& km;
 };
 
+// A store failure (PostgreSQL restarting, a full disk, a lost connection) must not take
+// the key manager down: the request gets 503 with Retry-After, as RFC 6749 §5.2's
+// temporarily_unavailable, and the next request tries the store again.
+KmResponse answer_safely(KeyManager& km, const KmRequest& request) {
+  try {
+    return km.handle(request, unix_now());
+  } catch (const std::exception& e) {
+    log::error("keymanager: {} {} failed: {}", request.method, request.path, e.what());
+    KmResponse r = json_response(
+        503, R"({"error":"temporarily_unavailable","error_description":"the key manager's store is unavailable"})");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+}
+
 template <class Stream>
 asio::awaitable<void> serve(Stream& stream, Context& ctx, std::string client_ip) {
   auto& tcp_layer = beast::get_lowest_layer(stream);
@@ -83,7 +98,7 @@ asio::awaitable<void> serve(Stream& stream, Context& ctx, std::string client_ip)
     }
     auto& req = parser.get();
     auto started = std::chrono::steady_clock::now();
-    KmResponse answer = ctx.km.handle(to_km_request(req, client_ip), unix_now());
+    KmResponse answer = answer_safely(ctx.km, to_km_request(req, client_ip));
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     log::info("keymanager access: {} \"{} {}\" {} {} µs", client_ip, std::string_view(req.method_string()),
               std::string_view(req.target()).substr(0, std::string_view(req.target()).find('?')), answer.status,

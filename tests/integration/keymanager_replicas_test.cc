@@ -103,5 +103,37 @@ TEST_F(KeymanagerReplicas, StartTogetherShareKeysAndHonourARefreshTokenOnce) {
   EXPECT_EQ(sanitizer_report(b->log()), "");
 }
 
+// PostgreSQL goes away under a running key manager: requests get 503
+// temporarily_unavailable with Retry-After (the process stays up), and once the
+// database is back the same process issues tokens again.
+TEST_F(KeymanagerReplicas, StoreOutageIsA503AndTheKeyManagerRecovers) {
+  auto a = start(0);
+  ASSERT_TRUE(ready(0)) << a->log();
+  Json client = *Json::parse(cli("app create --name shop >/dev/null && " + shell_quote(postern_binary()) +
+                                 " keymanager --config " + shell_quote((dir_ / "km0.yaml").string()) +
+                                 " client create --app shop"));
+  const std::string id = client["client_id"].str(), secret = client["client_secret"].str();
+  auto before = token(0, id, secret, "grant_type=client_credentials");
+  ASSERT_TRUE(before && before->status == 200) << (before ? before->body : "no answer");
+
+  PostgresBackend::server()->stop();
+  auto during = token(0, id, secret, "grant_type=client_credentials");
+  auto ready_during = http_request(ports_[0], "GET", "/ready");
+  PostgresBackend::server()->start();
+  ASSERT_TRUE(ready_during);
+  EXPECT_EQ(ready_during->status, 503) << "not ready while the store is down";
+  ASSERT_TRUE(during) << "the key manager must answer while its store is down\n" << a->log();
+  EXPECT_EQ(during->status, 503) << during->body;
+  EXPECT_EQ((*during->json())["error"].str(), "temporarily_unavailable") << during->body;
+  EXPECT_EQ(during->header("retry-after").value_or(""), "1");
+  ASSERT_TRUE(a->alive()) << a->log();
+
+  ASSERT_TRUE(eventually(15000ms, [&] {
+    auto after = token(0, id, secret, "grant_type=client_credentials");
+    return after && after->status == 200;
+  })) << a->log();
+  EXPECT_EQ(sanitizer_report(a->log()), "");
+}
+
 }  // namespace
 }  // namespace postern::itest
