@@ -67,9 +67,14 @@ KmResponse KeyManager::revoke(const KmRequest& req, int64_t now) {
     return ok;
   }
   // A refresh token: revoking it revokes its family (RFC 7009 §2.1 allows it, and a refresh
-  // token that is revoked must not leave its siblings usable).
-  ConsumeResult found = store_.consume_refresh(sha256_hex(token), now);
-  if (found.status != ConsumeResult::kUnknown) store_.revoke_refresh_family(found.token.family_id);
+  // token that is revoked must not leave its siblings usable). Only its own client may.
+  if (auto found = store_.find_refresh(sha256_hex(token))) {
+    if (found->client_id != caller->client_id) {
+      count_failure("invalid_request");
+      return oauth_error(OAuthError::kInvalidRequest, "the token was not issued to this client");
+    }
+    store_.revoke_refresh_family(found->family_id);
+  }
   // RFC 7009 §2.2: an invalid or unknown token is not an error.
   return ok;
 }

@@ -132,6 +132,14 @@ class Introspection(kmtest.KmTestCase):
         r = self.revoke(token, client=self.rs)
         self.assertEqual(kmtest.oauth_error(r), (400, "invalid_request"))
         self.assertIs(self.introspect(token)["active"], True, "another client revoked the token")
+        # The same for a refresh token: it stays usable by its own client.
+        session = oauth_session(self.client["client_id"], legacy=True)
+        issued = session.fetch_token(self.km.token_url, username="alice", password="correct horse battery",
+                                     client_secret=self.client["client_secret"])
+        r = self.revoke(issued["refresh_token"], client=self.rs, token_type_hint="refresh_token")
+        self.assertEqual(kmtest.oauth_error(r), (400, "invalid_request"))
+        session.refresh_token(self.km.token_url, refresh_token=issued["refresh_token"],
+                              auth=(self.client["client_id"], self.client["client_secret"]))
 
     def test_deleted_application_tokens_inactive_and_clients_refused(self):
         self.km.create_app("doomed")

@@ -157,6 +157,24 @@ TEST_F(Grants, RevokedTokenIsInactiveAndListedForGateways) {
   EXPECT_NE(member(list.body, "version"), member(list0.body, "version"));
 }
 
+// RFC 7009 §2.1: a client may revoke only its own tokens, refresh tokens included.
+TEST_F(Grants, ARefreshTokenIsRevokedOnlyByItsOwnClient) {
+  RegisteredClient a = client("shop"), b = client("other");
+  ASSERT_TRUE(manage_->add_user("alice", "correct horse").ok);
+  KmResponse first = post("/oauth2/token", "grant_type=password&username=alice&password=correct+horse",
+                          basic(a.id, a.secret));
+  const std::string refresh = member(first.body, "refresh_token");
+  ASSERT_FALSE(refresh.empty()) << first.body;
+  KmResponse foreign = post("/oauth2/revoke", "token=" + refresh, basic(b.id, b.secret));
+  EXPECT_EQ(member(foreign.body, "error"), "invalid_request") << foreign.body;
+  KmResponse still = post("/oauth2/token", "grant_type=refresh_token&refresh_token=" + refresh, basic(a.id, a.secret));
+  ASSERT_EQ(still.status, 200) << "another client revoked the refresh token: " << still.body;
+  const std::string rotated = member(still.body, "refresh_token");
+  EXPECT_EQ(post("/oauth2/revoke", "token=" + rotated, basic(a.id, a.secret)).status, 200);
+  KmResponse gone = post("/oauth2/token", "grant_type=refresh_token&refresh_token=" + rotated, basic(a.id, a.secret));
+  EXPECT_EQ(member(gone.body, "error"), "invalid_grant");
+}
+
 TEST_F(Grants, PrivateKeyJwtAssertionIsSingleUseAndMustBeFresh) {
   std::string private_pem, public_pem;
   ASSERT_TRUE(generate_key_pem(jose::Alg::kES256, private_pem, public_pem));
@@ -204,6 +222,11 @@ TEST_F(Grants, KeyRotationPublishesTheNewKeyBeforeItSignsAndKeepsTheOldOne) {
   ASSERT_EQ(jose::decode(after, jwt), jose::JwtError::kNone);
   EXPECT_EQ(jwt.header.kid, new_kid);
   EXPECT_TRUE(verified_claims(before, kNow + 700)) << "old key still published for its tokens";
+  // The old key signed its last token at kNow + 600 (lifetime 3600): then it leaves the JWKS.
+  jose::DecodedJwt old_jwt;
+  ASSERT_EQ(jose::decode(before, old_jwt), jose::JwtError::kNone);
+  EXPECT_NE(get("/oauth2/jwks", kNow + 4199).body.find(old_jwt.header.kid.value_or("?")), std::string::npos);
+  EXPECT_EQ(get("/oauth2/jwks", kNow + 4201).body.find(old_jwt.header.kid.value_or("?")), std::string::npos);
 }
 
 TEST_F(Grants, MetricsCountTokensByGrantAndFailuresByReason) {
