@@ -82,6 +82,10 @@ void KeyRing::maintain(int64_t now) {
 
 std::string KeyRing::rotate(int64_t now) {
   SigningKey k = make_key(now + schedule_.publish_ahead, now);
+  // The keys it replaces stop signing when it starts, and leave the JWKS once their last
+  // token has expired: a rotation after a suspected leak retires the old key in
+  // publish_ahead + the token lifetime, not at the end of its own turn.
+  store_.end_turns_before(k.kid, k.signs_from, k.signs_from + schedule_.token_lifetime);
   reload();
   return k.kid;
 }

@@ -37,7 +37,8 @@ class KeyRing {
   // keys no longer published. Call at start and periodically (replicas see each other's
   // keys this way).
   void maintain(int64_t now);
-  // `keys rotate`: a new key, published now, that takes over signing after publish_ahead.
+  // `keys rotate`: a new key, published now, that takes over signing after publish_ahead;
+  // the keys before it stop signing then and leave the JWKS a token lifetime later.
   std::string rotate(int64_t now);
 
   // The key that signs now (nullptr when none could be made: the store is down).

@@ -286,6 +286,17 @@ int SqlKeyStore::delete_expired_keys(int64_t now) {
       run("delete expired signing keys", "DELETE FROM signing_keys WHERE published_until < $1", {now}).affected);
 }
 
+int SqlKeyStore::end_turns_before(const std::string& successor, int64_t signs_until, int64_t published_until) {
+  std::lock_guard lock(mu_);
+  // CASE rather than MIN/LEAST: the one spelling SQLite and PostgreSQL share.
+  return static_cast<int>(run(about("end signing turns before", successor),
+                              "UPDATE signing_keys SET signs_until = $2, published_until = CASE WHEN "
+                              "published_until > $3 THEN $3 ELSE published_until END "
+                              "WHERE kid <> $1 AND signs_until > $2",
+                              {successor, signs_until, published_until})
+                              .affected);
+}
+
 // ---------------------------------------------------------------------------------------
 // Refresh tokens
 

@@ -35,6 +35,7 @@ class SqlKeyStore : public Store {
   void add_signing_key(const SigningKey& key) override;
   std::vector<SigningKey> signing_keys() override;
   int delete_expired_keys(int64_t now) override;
+  int end_turns_before(const std::string& successor, int64_t signs_until, int64_t published_until) override;
 
   void store_refresh(const RefreshToken& token) override;
   ConsumeResult consume_refresh(const std::string& token_hash, int64_t now) override;

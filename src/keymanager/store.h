@@ -81,6 +81,10 @@ class Store {
   virtual void add_signing_key(const SigningKey& key) = 0;
   virtual std::vector<SigningKey> signing_keys() = 0;
   virtual int delete_expired_keys(int64_t now) = 0;
+  // `keys rotate`: every key but `successor` whose turn ends after `signs_until` ends it
+  // then, and leaves the JWKS by `published_until` (never later than it would have).
+  // Returns how many keys changed.
+  virtual int end_turns_before(const std::string& successor, int64_t signs_until, int64_t published_until) = 0;
 
   // Refresh tokens (rotation, RFC 6819 §5.2.2.3). store_refresh throws StoreError when the
   // client does not exist (its application was deleted meanwhile).

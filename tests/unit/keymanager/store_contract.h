@@ -279,6 +279,22 @@ TYPED_TEST_P(StoreContract, SigningKeys) {
   EXPECT_EQ(this->store().delete_expired_keys(kNow), 1);
   EXPECT_EQ(this->store().signing_keys().size(), 2u);
   EXPECT_EQ(this->store().delete_expired_keys(kNow), 0);
+
+  // A rotation to k-next at kNow + 600: the others' turns end then; k-new leaves the JWKS
+  // an hour later instead of at kNow + 7200, k-edge keeps its earlier published_until.
+  this->store().add_signing_key(key("k-next", kNow + 1, kNow + 9000));
+  EXPECT_EQ(this->store().end_turns_before("k-next", kNow + 600, kNow + 4200), 2);
+  keys = this->store().signing_keys();
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_EQ(keys[0].kid, "k-edge");
+  EXPECT_EQ(keys[0].signs_until, kNow + 600);
+  EXPECT_EQ(keys[0].published_until, kNow) << "never published longer than before";
+  EXPECT_EQ(keys[1].kid, "k-new");
+  EXPECT_EQ(keys[1].signs_until, kNow + 600);
+  EXPECT_EQ(keys[1].published_until, kNow + 4200);
+  EXPECT_EQ(keys[2].kid, "k-next");
+  EXPECT_EQ(this->store().end_turns_before("k-next", kNow + 600, kNow + 4200), 0) << "ended turns are left alone";
+  EXPECT_EQ(keys[2].signs_until, kNow + 1 + 3600) << "the successor keeps its schedule";
 }
 
 TYPED_TEST_P(StoreContract, RefreshRotationAndReuse) {
