@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -8,6 +9,8 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "filters/auth/jwt_authenticator.h"
+#include "net/socket_activation.h"
+#include "server/inherited_listeners.h"
 
 namespace postern::server {
 
@@ -18,6 +21,19 @@ Server::~Server() {
 }
 
 namespace {
+// Closes the socket-activated fds this process was given, once workers hold duplicates
+// (or when start-up fails), so a failed start never keeps a stray copy open.
+struct InheritedFds {
+  std::vector<net::InheritedSocket>& sockets;
+  void close() {
+    for (auto& s : sockets) {
+      if (s.fd >= 0) ::close(s.fd);
+      s.fd = -1;
+    }
+  }
+  ~InheritedFds() { close(); }
+};
+
 std::string listeners_key(const config::Snapshot& s) {
   std::string key;
   for (const auto& l : s.gateway.listeners) key += l.name + "=" + l.address.text + (l.tls ? "+tls;" : ";");
@@ -26,6 +42,16 @@ std::string listeners_key(const config::Snapshot& s) {
 }  // namespace
 
 int Server::run() {
+  // Before any thread starts: this edits the environment.
+  std::vector<net::InheritedSocket> inherited;
+  {
+    std::string error;
+    if (!net::take_inherited_sockets(inherited, error)) {
+      log::error("{}", error);
+      return 1;
+    }
+  }
+  InheritedFds inherited_fds{inherited};
   auto loaded = config::load_project(options_.project_dir);
   if (!loaded.snapshot) {
     for (const auto& d : loaded.diagnostics) log::error("{}", d.format());
@@ -70,13 +96,19 @@ int Server::run() {
   std::vector<WorkerMetrics*> metrics;
   for (auto& w : workers_) metrics.push_back(&w->metrics());
   registry_.ensure_storage(metrics);
+  std::vector<int> listener_fds;
+  if (!match_inherited_listeners(gw.listeners, inherited, listener_fds, error)) {
+    log::error("{}", error);
+    return 1;
+  }
   std::vector<net::tcp::endpoint> bound;
   for (auto& w : workers_) {
-    if (!w->open_listeners(*runtime_, bound, error)) {
+    if (!w->open_listeners(*runtime_, listener_fds, bound, error)) {
       log::error("{}", error);
       return 1;
     }
   }
+  inherited_fds.close();  // every worker holds its own duplicate now
   std::unique_ptr<admin::AdminServer> admin;
   if (gw.admin) {
     admin = std::make_unique<admin::AdminServer>(main_loop_, *this);
@@ -112,7 +144,7 @@ int Server::run() {
   std::string addrs;
   for (size_t i = 0; i < gw.listeners.size(); ++i) {
     addrs += (addrs.empty() ? "" : ", ") + gw.listeners[i].name + " " + bound[i].address().to_string() + ":" +
-             std::to_string(bound[i].port());
+             std::to_string(bound[i].port()) + (listener_fds[i] >= 0 ? " (inherited socket)" : "");
   }
   log::info("postern: ready, {} workers, {} APIs, {} routes; listening on {}{}", n, runtime_->config->apis.size(),
             runtime_->config->routes.size(), addrs, gw.admin ? "; admin " + gw.admin->text : "");

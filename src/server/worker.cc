@@ -27,13 +27,16 @@ void Worker::set_analytics_flush(Millis flush_interval) {
 
 Worker::~Worker() { join(); }
 
-bool Worker::open_listeners(const Runtime& runtime, std::vector<net::tcp::endpoint>& bound, std::string& error) {
+bool Worker::open_listeners(const Runtime& runtime, const std::vector<int>& inherited,
+                            std::vector<net::tcp::endpoint>& bound, std::string& error) {
   const bool first = bound.empty();
   const auto& listeners = runtime.config->gateway.listeners;
   for (size_t i = 0; i < listeners.size(); ++i) {
     const auto& l = listeners[i];
     net::tcp::acceptor acceptor(loop_);
-    if (first) {
+    if (inherited[i] >= 0) {
+      acceptor = net::adopt_listener(loop_, inherited[i], error);
+    } else if (first) {
       acceptor = net::open_listener_for(loop_, l.address, error);
     } else {
       acceptor = net::open_listener(loop_, bound[i].data(), socklen_t(bound[i].size()), true, error);

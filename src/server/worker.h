@@ -32,8 +32,11 @@ class Worker {
 
   // Main thread, before start(): opens this worker's listening sockets. `bound` holds the
   // addresses the first worker actually bound (so port 0 resolves to one port for all
-  // workers); empty for the first worker, which fills it.
-  bool open_listeners(const Runtime& runtime, std::vector<net::tcp::endpoint>& bound, std::string& error);
+  // workers); empty for the first worker, which fills it. `inherited` has one entry per
+  // listener: a socket-activated socket this worker accepts on through its own duplicate,
+  // or -1 to bind one (server/inherited_listeners.h).
+  bool open_listeners(const Runtime& runtime, const std::vector<int>& inherited,
+                      std::vector<net::tcp::endpoint>& bound, std::string& error);
   // Main thread: starts the thread with `runtime` in force.
   void start(std::shared_ptr<const Runtime> runtime);
   // Main thread: publishes a new runtime; requests already running keep theirs.
