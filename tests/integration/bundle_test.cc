@@ -45,8 +45,12 @@ class Bundles : public ::testing::Test {
     return r.exit_code == 0 ? "" : r.output;
   }
 
+  // A CLI call; under ASan/UBSan its stderr must hold no report (refusals exit 1 anyway,
+  // so the exit code alone would not show a leak on those paths).
   static CommandResult postern(const std::string& args) {
-    return run_command(shell_quote(postern_binary()) + " " + args, 60);
+    auto r = run_command(shell_quote(postern_binary()) + " " + args, 60);
+    EXPECT_EQ(sanitizer_report(r.output), "") << "postern " << args;
+    return r;
   }
 
   CommandResult build(const fs::path& out, const std::string& extra = "--sequence 5",
