@@ -1,9 +1,11 @@
 // `postern` entry point: parses the command line and hands over to one subcommand.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <optional>
 
 #include "cli/analytics_command.h"
+#include "cli/bundle_command.h"
 #include "cli/echo_server.h"
 #include "cli/hash_password_command.h"
 #include "cli/init_command.h"
@@ -21,8 +23,10 @@ int main(int argc, char** argv) {
 
   std::string project;
   unsigned workers = 0;
-  auto* run = app.add_subcommand("run", "Serve a project (postern.yaml + apis/)");
-  run->add_option("dir", project, "Project folder")->required();
+  std::vector<std::string> run_trust;
+  auto* run = app.add_subcommand("run", "Serve a project (postern.yaml + apis/) or a signed bundle");
+  run->add_option("dir", project, "Project folder, or a bundle file (with --trust)")->required();
+  run->add_option("--trust", run_trust, "PEM public key a bundle must be signed by (repeatable)");
   run->add_option("--workers", workers, "Worker threads (overrides postern.yaml; 0 = config)");
 
   bool strict = false;
@@ -98,6 +102,9 @@ int main(int argc, char** argv) {
   report->add_option("--format", report_options.format, "text, json or html")->capture_default_str();
   report->add_option("--output", report_options.output, "Write to FILE instead of stdout");
 
+  postern::cli::BundleCommand bundle;
+  postern::cli::add_bundle_command(app, bundle);
+
   postern::cli::KeymanagerCommand keymanager;
   postern::cli::add_keymanager_command(app, keymanager);
 
@@ -107,6 +114,14 @@ int main(int argc, char** argv) {
   postern::log::init(log_level);
 
   if (*run) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(project, ec)) {
+      return postern::cli::run_bundle_server(project, run_trust, workers);
+    }
+    if (!run_trust.empty()) {
+      std::fprintf(stderr, "postern run: --trust is for bundles; %s is not a bundle file\n", project.c_str());
+      return 1;
+    }
     postern::server::ServerOptions options;
     options.project_dir = project;
     options.workers_override = workers;
@@ -125,6 +140,7 @@ int main(int argc, char** argv) {
   if (*hash_password) return postern::cli::run_hash_password();
   if (*collect) return postern::cli::run_analytics_collect(collect_options);
   if (*report) return postern::cli::run_analytics_report(report_options);
+  if (*bundle.root) return postern::cli::run_bundle_command(bundle);
   if (*keymanager.root) return postern::cli::run_keymanager_command(keymanager);
   std::printf("postern 0.1.0\n");
   return 0;

@@ -325,6 +325,17 @@ Status Key::from_pem(std::string_view pem, Key& out, std::string_view kid) {
   return make_key(std::move(pkey), kid, std::nullopt, out);
 }
 
+std::optional<std::string> public_key_der(const Key& key) {
+  const Key::Impl* impl = KeyAccess::impl(key);
+  if (!impl || !impl->pkey) return std::nullopt;
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(impl->pkey, &der);
+  if (len <= 0) return std::nullopt;
+  std::string out(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
 Status Key::from_secret(std::string_view secret, Key& out, std::string_view kid) {
   if (secret.empty()) return Status::error("empty HMAC secret");
   if (kid.size() > kMaxKidBytes) return Status::error("kid longer than 256 bytes");

@@ -78,4 +78,8 @@ class Key {
 // by curve, EdDSA for Ed25519/Ed448; none for HMAC secrets (the caller must choose).
 std::optional<Alg> default_signing_alg(const Key& key);
 
+// The DER SubjectPublicKeyInfo of an asymmetric key's public half (a stable identity for
+// the key: signed bundles name their signer by its SHA-256). nullopt for oct and empty keys.
+std::optional<std::string> public_key_der(const Key& key);
+
 }  // namespace postern::jose
