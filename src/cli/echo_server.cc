@@ -53,6 +53,10 @@ class Sha256 {
 
 net::awaitable<void> serve(net::tcp::socket socket) {
   uint64_t conn_id = ++g_connections;
+  // Which address the request reached: tests tell two echo backends on one port apart.
+  net::error_code local_ec;
+  auto local_ep = socket.local_endpoint(local_ec);
+  const std::string local = local_ec ? std::string() : local_ep.address().to_string();
   uint64_t request_no = 0;
   std::vector<char> buf(64 * 1024);
   size_t len = 0;
@@ -181,8 +185,9 @@ net::awaitable<void> serve(net::tcp::socket socket) {
         payload += "\",";
       }
       fmt::format_to(std::back_inserter(payload),
-                     "\"body_bytes\":{},\"body_sha256\":\"{}\",\"connection\":{},\"request_on_connection\":{}}}",
-                     body_bytes, sha.hex(), conn_id, request_no);
+                     "\"body_bytes\":{},\"body_sha256\":\"{}\",\"connection\":{},\"request_on_connection\":{},"
+                     "\"local_address\":\"{}\"}}",
+                     body_bytes, sha.hex(), conn_id, request_no, local);
     }
     bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
     bool head = method == "HEAD";

@@ -45,6 +45,11 @@ Status parse_host_port(std::string_view text, bool allow_port_zero, HostPort& ou
   return Status();
 }
 
+bool is_numeric_host(const std::string& host) {
+  in6_addr buf;
+  return inet_pton(AF_INET, host.c_str(), &buf) == 1 || inet_pton(AF_INET6, host.c_str(), &buf) == 1;
+}
+
 std::string format_socket_address(const sockaddr* sa) {
   char buf[INET6_ADDRSTRLEN] = {0};
   if (sa->sa_family == AF_INET) {

@@ -21,6 +21,9 @@ Status parse_host_port(std::string_view text, bool allow_port_zero, HostPort& ou
 // getaddrinfo, numeric first; `passive` for listening sockets. Every distinct address found.
 Status resolve(const HostPort& hp, bool passive, std::vector<SocketAddress>& out);
 
+// An IPv4 or IPv6 literal (no brackets): needs no resolver.
+bool is_numeric_host(const std::string& host);
+
 // Formats a sockaddr as "1.2.3.4:80" or "[::1]:80".
 std::string format_socket_address(const sockaddr* sa);
 

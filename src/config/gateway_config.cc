@@ -193,7 +193,7 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& proje
   MapReader m(d, root, "postern.yaml",
               std::vector<std::string_view>{"listeners", "admin", "workers", "apis", "limits", "access_log",
                                             "upstream_tls", "forwarding", "security", "throttling", "analytics",
-                                            "node_id"});
+                                            "node_id", "dns"});
   if (!m.ok()) return;
 
   if (const Entry* e = m.get("listeners")) {
@@ -318,6 +318,8 @@ void parse_gateway(Diagnostics& d, const YAML::Node& root, const fs::path& proje
       }
     }
   }
+
+  if (const Entry* e = m.get("dns")) parse_dns(d, *e, out.dns);
 
   if (const Entry* e = m.get("node_id")) {
     if (auto s = read_string(d, *e, "node_id")) {

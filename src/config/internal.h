@@ -23,6 +23,8 @@ void parse_security(Diagnostics& d, const Entry& e, const std::filesystem::path&
 void parse_throttling(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs, ThrottlingConfig& out);
 // Parses postern.yaml's `analytics:` section.
 void parse_analytics(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs, AnalyticsConfig& out);
+// Parses postern.yaml's `dns:` section (name servers and refresh period for backend names).
+void parse_dns(Diagnostics& d, const Entry& e, DnsConfig& out);
 // The WSO2 default policies (policies.yaml of Microgateway 3.2) plus Unlimited.
 void add_builtin_tiers(ThrottlingConfig& out);
 // A "host:port" value resolved now; reports and returns nullopt when it is not one.
@@ -43,12 +45,29 @@ struct PendingRoute {
   YAML::Mark tier_mark;
 };
 
+// An endpoint whose host is a name: resolved once every document is read, all names at
+// once (endpoint_names.cc), so a slow name server delays a load once, not once per name.
+struct NamedEndpoint {
+  std::shared_ptr<EndpointGroup> group;
+  size_t index = 0;  // into group->endpoints
+  YAML::Mark mark;   // of the URL, for the warning when it does not resolve
+  std::string file;  // as shown in diagnostics
+};
+
+// Resolves every named endpoint with the `dns:` settings; fills `addresses` of those that
+// resolve and warns at the others (their routes answer 503 until the name resolves).
+// An error only when the resolver cannot start (bad `dns.servers`).
+void resolve_endpoint_names(const DnsConfig& dns, const std::vector<NamedEndpoint>& named,
+                            std::vector<Diagnostic>& errors, std::vector<Diagnostic>& warnings,
+                            const std::string& config_file);
+
 struct ParsedApi {
   std::unique_ptr<Api> api;
   std::string tier;  // x-*-throttling-tier at the root ("" = none)
   YAML::Mark tier_mark;
   std::optional<YAML::Mark> transports_mark;  // of x-*-transports, when set
   std::vector<PendingRoute> routes;
+  std::vector<NamedEndpoint> named_endpoints;
 };
 
 // Parses one OpenAPI 3.0/3.1 document. Returns null api when the document has errors.

@@ -180,6 +180,12 @@ LoadResult load_project(const fs::path& project_dir) {
     }
   }
   if (!diags.empty()) return result;
+  std::vector<detail::NamedEndpoint> named;
+  for (const FileApi& fa : parsed) {
+    named.insert(named.end(), fa.parsed.named_endpoints.begin(), fa.parsed.named_endpoints.end());
+  }
+  detail::resolve_endpoint_names(snap->gateway.dns, named, diags, result.warnings, gd.file());
+  if (!diags.empty()) return result;
   // x-wso2-transports that no listener can serve: the API would answer 404 everywhere.
   bool plain = false, tls = false;
   for (const Listener& l : snap->gateway.listeners) (l.tls ? tls : plain) = true;

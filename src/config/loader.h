@@ -28,7 +28,8 @@ struct LoadResult {
   std::vector<Diagnostic> warnings;
 };
 
-// Loads `project_dir`. Resolves endpoint and listener host names (getaddrinfo).
+// Loads `project_dir`. Resolves listener host names (getaddrinfo) and backend host names
+// (c-ares with the `dns:` settings; one that does not resolve is a warning, not an error).
 LoadResult load_project(const std::filesystem::path& project_dir);
 
 }  // namespace postern::config

@@ -164,8 +164,10 @@ struct Declared {
   std::shared_ptr<const EndpointGroup> group;
 };
 
+// Host names are collected in `named` and resolved together after every document is read
+// (endpoint_names.cc); numeric hosts are converted here.
 std::shared_ptr<const EndpointGroup> parse_group(Diagnostics& d, const YAML::Node& v, const std::string& where,
-                                                 const std::string& name) {
+                                                 const std::string& name, std::vector<NamedEndpoint>* named) {
   size_t before = d.count();
   MapReader m(d, v, where, std::vector<std::string_view>{"urls", "type", "securityConfig", "advanceEndpointConfig"});
   if (!m.ok()) return nullptr;
@@ -188,7 +190,10 @@ std::shared_ptr<const EndpointGroup> parse_group(Diagnostics& d, const YAML::Nod
         d.error(u, s.message());
         continue;
       }
-      if (Status s = resolve(HostPort{ep.host, ep.port}, false, ep.addresses); !s) {
+      if (!is_numeric_host(ep.host)) {
+        ep.dynamic = true;
+        if (named) named->push_back(NamedEndpoint{g, g->endpoints.size(), u.Mark(), d.file()});
+      } else if (Status s = resolve(HostPort{ep.host, ep.port}, false, ep.addresses); !s) {
         d.error(u, "endpoint URL '" + ep.url + "': " + s.message());
         continue;
       }
@@ -239,6 +244,7 @@ std::shared_ptr<const EndpointGroup> parse_group(Diagnostics& d, const YAML::Nod
 struct EndpointRegistry {
   std::map<std::string, std::shared_ptr<const EndpointGroup>, std::less<>> named;  // null: invalid
   std::string list_key;  // "x-wso2-endpoints" as written, "" when absent
+  std::vector<NamedEndpoint>* host_names = nullptr;  // the document's endpoints with host names
 };
 
 void parse_endpoint_list(Diagnostics& d, const Ext& ext, EndpointRegistry& reg) {
@@ -262,7 +268,7 @@ void parse_endpoint_list(Diagnostics& d, const Ext& ext, EndpointRegistry& reg) 
       d.error(it->first, "endpoint '" + name + "' is defined twice in '" + ext.written + "'");
       continue;
     }
-    reg.named.emplace(name, parse_group(d, it->second, "endpoint '" + name + "'", name));
+    reg.named.emplace(name, parse_group(d, it->second, "endpoint '" + name + "'", name, reg.host_names));
   }
 }
 
@@ -301,7 +307,7 @@ Declared read_endpoints(Diagnostics& d, const Ext* ext, const EndpointRegistry& 
     out.group = it->second;
     return out;
   }
-  out.group = parse_group(d, v, "'" + ext->written + "'", "");
+  out.group = parse_group(d, v, "'" + ext->written + "'", "", reg.host_names);
   return out;
 }
 
@@ -579,6 +585,7 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
   }
 
   EndpointRegistry reg;
+  reg.host_names = &out.named_endpoints;
   if (const Ext* e = find(ext, "endpoints")) parse_endpoint_list(d, *e, reg);
 
   if (const Ext* e = find(ext, "basePath")) {

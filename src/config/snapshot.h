@@ -54,7 +54,11 @@ struct Endpoint {
   uint16_t port = 0;                     // explicit or 80/443
   std::string host_header;               // "orders-a:8443", or "orders-a" for default ports
   std::string base_path;                 // "/v2", or "" ; never ends with '/'
-  std::vector<SocketAddress> addresses;  // resolved at load time
+  // Resolved at load; empty when a host name did not resolve then. For a host name
+  // (`dynamic`) the gateway keeps re-resolving while it runs (upstream/host_refresher.h)
+  // and these are only the first record set; a numeric host is fixed.
+  std::vector<SocketAddress> addresses;
+  bool dynamic = false;
 };
 
 struct EndpointGroup {
@@ -147,6 +151,13 @@ struct AccessLog {
 struct UpstreamTls {
   std::filesystem::path ca_file;  // empty = system CA store
   bool verify = true;
+};
+
+// How backend host names are resolved (postern.yaml `dns:`).
+struct DnsConfig {
+  std::vector<std::string> servers;  // "ip[:port]"/"[v6]:port" as written; empty = resolv.conf
+  Millis refresh{30'000};            // re-resolve at least this often (sooner when the TTL is shorter)
+  Millis timeout{2'000};             // per query try
 };
 
 struct ForwardingPolicy {
@@ -343,6 +354,7 @@ struct GatewayConfig {
   AccessLog access_log;
   UpstreamTls upstream_tls;
   ForwardingPolicy forwarding;
+  DnsConfig dns;
   SecurityConfig security;
   ThrottlingConfig throttling;
   AnalyticsConfig analytics;

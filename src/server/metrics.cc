@@ -13,6 +13,7 @@ const char* upstream_error_name(UpstreamError e) {
     case UpstreamError::kResponseTimeout: return "response_timeout";
     case UpstreamError::kReset: return "reset";
     case UpstreamError::kBadResponse: return "bad_response";
+    case UpstreamError::kUnresolved: return "unresolved";
     case UpstreamError::kCount: break;
   }
   return "unknown";

@@ -489,7 +489,8 @@ net::awaitable<ProxySession::Outcome> ProxySession::forward(filters::RequestCont
   }
   InFlight& in = *in_flight_;
   const auto& gw = runtime_->config->gateway;
-  upstream::Exchange exchange(worker_.pool(), worker_.upstream_buffers(), *this, gw.upstream_tls.verify, in.head);
+  upstream::Exchange exchange(worker_.pool(), worker_.upstream_buffers(), *this, gw.upstream_tls.verify, in.head,
+                              &worker_.hosts());
   std::optional<ClientBody> body;
   if (in.request.framing != http::BodyFraming::kNone)
     body.emplace(static_cast<ClientIo&>(*this), in.request, in.buf.get(), in.cap, pos_, end_, gw.limits.max_body_bytes,
@@ -525,6 +526,12 @@ net::awaitable<ProxySession::Outcome> ProxySession::upstream_failed(upstream::Up
   worker_.metrics().upstream_errors[size_t(failure)].add();
   using E = upstream::UpstreamError;
   const bool timeout = failure == E::kResponseTimeout || failure == E::kConnectTimeout;
+  if (failure == E::kUnresolved) {
+    if (body_consumed) in_flight_->request.framing = http::BodyFraming::kNone;
+    co_return co_await reply(filters::error_reply(503, 503, "Service Unavailable",
+                                                  "the API's backend host name does not resolve (yet)",
+                                                  ReplyReason::kUnavailable, ErrorSource::kUpstream));
+  }
   const int status = timeout ? 504 : 502;
   const char* desc = "";
   switch (failure) {
@@ -533,6 +540,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::upstream_failed(upstream::Up
     case E::kResponseTimeout: desc = "the endpoint did not respond in time"; break;
     case E::kReset: desc = "the endpoint closed the connection before responding"; break;
     case E::kBadResponse: desc = "the endpoint sent an invalid HTTP response"; break;
+    case E::kUnresolved: break;
     case E::kCount: break;
   }
   if (body_consumed) in_flight_->request.framing = http::BodyFraming::kNone;

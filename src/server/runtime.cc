@@ -27,7 +27,8 @@ bool Runtime::is_trusted_proxy(const net::asio::ip::address& peer) const {
 std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snapshot> snapshot,
                                              MetricsRegistry& registry, uint64_t generation, unsigned workers,
                                              std::string& error, std::shared_ptr<throttle::CounterStore> throttle_store,
-                                             filters::PasswordChecker* password_checker) {
+                                             filters::PasswordChecker* password_checker,
+                                             upstream::HostRefresher* hosts) {
   auto rt = std::make_shared<Runtime>();
   rt->config = snapshot;
   rt->generation = generation;
@@ -93,7 +94,7 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snaps
   std::unordered_map<const config::EndpointGroup*, std::shared_ptr<const upstream::EndpointSet>> sets;
   auto endpoint_set = [&](const std::shared_ptr<const config::EndpointGroup>& g) {
     auto& slot = sets[g.get()];
-    if (!slot) slot = upstream::EndpointSet::build(*g, gw.limits.upstream_response_timeout);
+    if (!slot) slot = upstream::EndpointSet::build(*g, gw.limits.upstream_response_timeout, hosts);
     return slot;
   };
   rt->routes.resize(snapshot->routes.size());

@@ -11,6 +11,7 @@
 #include "filters/services.h"
 #include "net/asio.h"
 #include "throttle/counter_store.h"
+#include "upstream/host_refresher.h"
 #include "upstream/load_balancer.h"
 
 namespace postern::server {
@@ -39,10 +40,12 @@ struct Runtime {
 };
 
 // Builds a Runtime; on failure returns null and sets `error` (e.g. an unreadable key).
-// `workers` sizes the per-worker revocation sets.
+// `workers` sizes the per-worker revocation sets. `hosts` keeps backend host names resolved
+// (null: they keep the addresses found at load).
 std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Snapshot> snapshot,
                                              MetricsRegistry& registry, uint64_t generation, unsigned workers,
                                              std::string& error, std::shared_ptr<throttle::CounterStore> throttle_store,
-                                             filters::PasswordChecker* password_checker);
+                                             filters::PasswordChecker* password_checker,
+                                             upstream::HostRefresher* hosts = nullptr);
 
 }  // namespace postern::server

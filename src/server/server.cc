@@ -77,7 +77,13 @@ int Server::run() {
   // One checking thread per two cores: a password flood then takes at most half the CPU.
   password_checker_ = std::make_unique<filters::PasswordChecker>(std::max(1u, std::thread::hardware_concurrency() / 2),
                                                                  64);
-  runtime_ = build_runtime(loaded.snapshot, registry_, ++generation_, n, error, store, password_checker_.get());
+  hosts_ = upstream::HostRefresher::start(gw.dns, error);
+  if (!hosts_) {
+    log::error("dns: {}", error);
+    return 1;
+  }
+  runtime_ = build_runtime(loaded.snapshot, registry_, ++generation_, n, error, store, password_checker_.get(),
+                           hosts_.get());
   if (!runtime_) {
     log::error("{}", error);
     return 1;
@@ -193,12 +199,17 @@ bool Server::reload(std::vector<std::string>& errors) {
   std::string error;
   auto store = throttling_.store_for(loaded.snapshot->gateway.throttling);
   auto rt = build_runtime(loaded.snapshot, registry_, generation_ + 1, unsigned(workers_.size()), error, store,
-                          password_checker_.get());
+                          password_checker_.get(), hosts_.get());
   if (!rt) {
     ++reload_failures_;
     errors.push_back(error);
     log::error("reload rejected: {}; the previous configuration stays in force", error);
     return false;
+  }
+  const auto& old_dns = runtime_->config->gateway.dns;
+  const auto& new_dns = loaded.snapshot->gateway.dns;
+  if (old_dns.servers != new_dns.servers || old_dns.refresh != new_dns.refresh || old_dns.timeout != new_dns.timeout) {
+    log::warn("reload: dns changes take effect only after a restart");
   }
   if (listeners_key(*loaded.snapshot) != listeners_key(*runtime_->config)) {
     log::warn("reload: listener changes take effect only after a restart");
@@ -259,6 +270,7 @@ std::string Server::metrics_text() const {
   for (const auto& w : workers_) buffers.push_back(&w->analytics_view());
   analytics_.append_metrics(out, buffers);
   if (revocations_) append_revocation_metrics(out, revocations_->stats());
+  if (hosts_) out += hosts_->metrics_text();
   return out;
 }
 

@@ -67,6 +67,8 @@ class Server final : public admin::AdminBackend {
   std::shared_ptr<const Runtime> runtime_;
   std::vector<std::unique_ptr<Worker>> workers_;
   MetricsRegistry registry_;
+  // Keeps backend host names resolved (dns:), across reloads; its settings are read at start.
+  std::unique_ptr<upstream::HostRefresher> hosts_;
   std::shared_ptr<AccessLogWriter> access_log_;
   std::shared_ptr<filters::JwksFetchers> jwks_;  // for the runtime in force
   std::vector<std::string> revoked_;             // jtis revoked through the admin API

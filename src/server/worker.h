@@ -20,6 +20,7 @@
 #include "throttle/block_list.h"
 #include "upstream/buffer_pool.h"
 #include "upstream/connection_pool.h"
+#include "upstream/host_cache.h"
 
 namespace postern::server {
 
@@ -50,6 +51,7 @@ class Worker {
   net::asio::io_context& loop() { return loop_; }
   const std::shared_ptr<const Runtime>& runtime() const { return runtime_; }
   upstream::ConnectionPool& pool() { return pool_; }
+  upstream::HostCache& hosts() { return hosts_; }
   net::DeadlineList& sessions() { return sessions_; }
   WorkerMetrics& metrics() { return metrics_; }
   AccessLogBuffer& access_log() { return access_log_; }
@@ -115,6 +117,7 @@ class Worker {
   std::shared_ptr<filters::WorkerSlots> slots_;  // for runtime_
   std::vector<net::tcp::acceptor> acceptors_;
   upstream::ConnectionPool pool_;
+  upstream::HostCache hosts_{&pool_};  // backend host names' record sets, as this worker saw them
   net::DeadlineList sessions_;
   WorkerMetrics metrics_;
   AccessLogBuffer access_log_;

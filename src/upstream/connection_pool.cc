@@ -7,6 +7,10 @@
 
 namespace postern::upstream {
 
+std::string pool_key_for(bool tls, const std::string& address_text, const std::string& host) {
+  return std::string(tls ? "https://" : "http://") + address_text + "/" + host;
+}
+
 std::unique_ptr<UpstreamConnection> ConnectionPool::take_idle(std::string_view pool_key) {
   auto it = idle_.find(pool_key);
   if (it == idle_.end() || it->second.empty()) return nullptr;
@@ -63,6 +67,14 @@ void ConnectionPool::evict_idle(SteadyTime now, Millis idle_timeout) {
       idle_total_ -= keep_from;
     }
   }
+}
+
+void ConnectionPool::close_idle(std::string_view pool_key) {
+  auto it = idle_.find(pool_key);
+  if (it == idle_.end()) return;
+  for (auto& c : it->second) c->transport.close();
+  idle_total_ -= it->second.size();
+  it->second.clear();
 }
 
 void ConnectionPool::close_all() {

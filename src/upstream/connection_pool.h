@@ -25,6 +25,9 @@ struct Target {
   std::string_view pool_key;  // identifies interchangeable connections (scheme+address+host)
 };
 
+// Connections to the same address for the same host name and scheme are interchangeable.
+std::string pool_key_for(bool tls, const std::string& address_text, const std::string& host);
+
 class UpstreamConnection {
  public:
   UpstreamConnection(net::Transport transport, std::string pool_key)
@@ -60,6 +63,8 @@ class ConnectionPool {
   // Closes connections idle since before now - idle_timeout.
   void evict_idle(SteadyTime now, Millis idle_timeout);
   void close_all();
+  // Closes the idle connections of one key (an address that left its host's record set).
+  void close_idle(std::string_view pool_key);
   size_t idle_count() const { return idle_total_; }
 
  private:

@@ -22,7 +22,7 @@ net::awaitable<Exchange::Outcome> Exchange::run(const EndpointSet& endpoints, ui
   Outcome out;
   const bool replayable = body == nullptr || body->replayable();
   bool stale_retry_used = false;
-  AttemptOrder order(endpoints, round_robin);
+  AttemptOrder order(endpoints, round_robin, hosts_);
   const EndpointTargets* ep = nullptr;
   const Target* target = nullptr;
   // Endpoints in order, each resolved address of each; a failed connect moves on.
@@ -41,6 +41,8 @@ net::awaitable<Exchange::Outcome> Exchange::run(const EndpointSet& endpoints, ui
         if (ec) {
           out.failure = host_.timed_out() ? UpstreamError::kConnectTimeout : UpstreamError::kConnectFailed;
           log::debug("upstream {} connect failed: {}", ep->endpoint->url, ec.message());
+          // The name may point elsewhere by now (a replaced pod): look it up again soon.
+          if (ep->host) ep->host->request_refresh();
           conn_.reset();
           if (host_.closing()) co_return out;
           break;
@@ -101,6 +103,7 @@ net::awaitable<Exchange::Outcome> Exchange::run(const EndpointSet& endpoints, ui
       co_return out;  // the request reached an endpoint: never send it to another one
     }
   }
+  if (order.only_unresolved()) out.failure = UpstreamError::kUnresolved;
   co_return out;
 }
 

@@ -37,7 +37,7 @@ class Exchange {
   struct Outcome {
     enum class Kind : uint8_t {
       kResponse,    // a response head is in response(); read its body, then release()
-      kFailed,      // no response: `failure` says why (502/504)
+      kFailed,      // no response: `failure` says why (502/503/504)
       kBodyError,   // the client's body was bad (`body` says how)
       kClientGone,  // the client went away while sending its body
     } kind = Kind::kFailed;
@@ -46,8 +46,10 @@ class Exchange {
   };
 
   // `head` is scratch for the request head (its capacity is reused across requests).
-  Exchange(ConnectionPool& pool, BufferPool& buffers, ExchangeHost& host, bool verify_tls, std::string& head)
-      : pool_(pool), buffers_(buffers), host_(host), verify_tls_(verify_tls), head_(head) {}
+  // `hosts`: the worker's record sets of host-name endpoints (null: they have no addresses).
+  Exchange(ConnectionPool& pool, BufferPool& buffers, ExchangeHost& host, bool verify_tls, std::string& head,
+           HostCache* hosts = nullptr)
+      : pool_(pool), buffers_(buffers), host_(host), verify_tls_(verify_tls), head_(head), hosts_(hosts) {}
   ~Exchange();
 
   // `body` null: the request has none. `head_request`: the response has no body.
@@ -78,6 +80,7 @@ class Exchange {
   std::unique_ptr<UpstreamConnection> conn_;
   PooledBuffer buf_;
   std::string& head_;
+  HostCache* hosts_;
   size_t head_end_ = 0;
   size_t end_ = 0;
   const config::Endpoint* endpoint_ = nullptr;

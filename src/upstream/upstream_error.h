@@ -10,6 +10,7 @@ enum class UpstreamError : uint8_t {
   kResponseTimeout,  // -> 504
   kReset,            // connection lost mid-exchange -> 502
   kBadResponse,      // unparsable response -> 502
+  kUnresolved,       // every endpoint is a host name that has not resolved yet -> 503
   kCount
 };
 

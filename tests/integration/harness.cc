@@ -963,6 +963,7 @@ std::string Gateway::config_yaml() const {
   if (!options_.security.empty()) y += "security:\n" + options_.security;
   if (!options_.throttling.empty()) y += "throttling:\n" + options_.throttling;
   if (!options_.analytics.empty()) y += "analytics:\n" + options_.analytics;
+  if (!options_.dns.empty()) y += "dns:\n" + options_.dns;
   return y;
 }
 

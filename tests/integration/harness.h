@@ -272,6 +272,7 @@ struct GatewayOptions {
   std::string security;                 // the body of the `security:` section, indented 2
   std::string throttling;               // the body of the `throttling:` section, indented 2
   std::string analytics;                // the body of the `analytics:` section, indented 2
+  std::string dns;                      // the body of the `dns:` section, indented 2
   std::string admin_extra;              // appended inside admin: {...}, e.g. ", token_file: t"
   // apis/<name> -> document. Defaults to {"pets.yaml": pets_api(<echo url>)} when empty.
   std::map<std::string, std::string> apis;
