@@ -23,10 +23,26 @@ void parse_security(Diagnostics& d, const Entry& e, const std::filesystem::path&
 void parse_throttling(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs, ThrottlingConfig& out);
 // Parses postern.yaml's `analytics:` section.
 void parse_analytics(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs, AnalyticsConfig& out);
-// The WSO2 default policies (policies.yaml of Microgateway 3.2) plus Unlimited.
+// A WSO2 3.x policies.yaml (resourcePolicies, applicationPolicies, subscriptionPolicies)
+// into the tier maps of `out`; read before postern.yaml, whose tiers may not repeat its names.
+void parse_policies_file(Diagnostics& d, const YAML::Node& root, ThrottlingConfig& out);
+// The WSO2 default policies (policies.yaml of Microgateway 3.2) plus Unlimited; a tier of
+// the same name already in `out` (from the project's policies.yaml) is kept.
 void add_builtin_tiers(ThrottlingConfig& out);
 // A "host:port" value resolved now; reports and returns nullopt when it is not one.
 std::optional<SocketAddress> read_address(Diagnostics& d, const Entry& e, std::string_view what, bool passive);
+
+// Parses `url` as an endpoint URL, resolves its host and appends it to `group`; reports at
+// `at` and returns false when it cannot.
+bool add_endpoint_url(Diagnostics& d, const YAML::Node& at, const std::string& url, EndpointGroup& group);
+// OpenAPI `servers` as a load-balanced endpoint group: variables take their defaults, every
+// URL must be absolute. Null (reported) when any entry is unusable.
+std::shared_ptr<const EndpointGroup> servers_as_endpoints(Diagnostics& d, const Entry& servers);
+
+// Swagger 2.0's `host` + `basePath` + `schemes` as one endpoint (https when both schemes are
+// listed, http when none is). nullopt when the document has neither host nor basePath; a
+// null group (reported) when they are unusable, e.g. a basePath without a host.
+std::optional<std::shared_ptr<const EndpointGroup>> swagger_endpoints(Diagnostics& d, const MapReader& root);
 
 // A route of one OpenAPI document before ids are assigned.
 struct PendingRoute {

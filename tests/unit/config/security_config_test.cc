@@ -75,15 +75,6 @@ TEST_F(SecurityConfigTest, SchemesScopesAndOverrides) {
   EXPECT_EQ(app.api_keys.size(), 1u);
 }
 
-TEST_F(SecurityConfigTest, UndefinedSchemeIsAnError) {
-  write("postern.yaml", kMinimalGateway);
-  api("components:\n  securitySchemes:\n    oauth: {type: oauth2}\n", "  /x: {get: {security: [{oauht: []}]}}\n");
-  auto r = load();
-  EXPECT_FALSE(r.snapshot);
-  EXPECT_THAT(errors(r), ElementsAre("proj/apis/a.yaml:9:26: security scheme 'oauht' is not defined in "
-                                     "components.securitySchemes; did you mean 'oauth'?"));
-}
-
 TEST_F(SecurityConfigTest, Issuers) {
   write("certs/idp.pem", "not parsed here");
   write("postern.yaml", std::string(kMinimalGateway) +
