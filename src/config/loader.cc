@@ -76,7 +76,7 @@ LoadResult load_project(const fs::path& project_dir) {
   }
   const fs::path abs = fs::absolute(display).lexically_normal();
   const fs::path config_file = abs / "postern.yaml";
-  Diagnostics gd(diags, (display / "postern.yaml").lexically_normal().string());
+  Diagnostics gd(diags, (display / "postern.yaml").lexically_normal().string(), &result.warnings);
   if (!fs::is_regular_file(config_file, ec)) {
     gd.error("not found; every project needs a postern.yaml (create one with 'postern init " + display.string() + "')");
     return result;
