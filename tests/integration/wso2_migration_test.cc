@@ -157,5 +157,59 @@ TEST_F(Wso2Migration, UndefinedSchemeIsOAuth2AndValidateWarns) {
   EXPECT_EQ(code_of(*r), 900902);
 }
 
+// `postern import-wso2` through the real binary: a WSO2 project and its micro-gw.conf become
+// a project that `postern run` serves, with the policies.yaml tier enforced.
+TEST_F(Wso2Migration, ImportedProjectIsServed) {
+  start_echo();
+  const fs::path mgw = tmp / "mgw";
+  const int http = free_port();
+  write_file(mgw / "api_definitions" / "orders.yaml",
+             "openapi: 3.0.0\ninfo: {title: Orders, version: \"1.0.0\"}\n"
+             "x-wso2-basePath: /orders/{version}\nx-wso2-disable-security: true\n"
+             "servers: [{url: \"" + echo->url() + "/api\"}]\n"
+             "paths:\n  /orders: {get: {x-wso2-throttling-tier: TwoPerDay}}\n");
+  write_file(mgw / "policies.yaml", "resourcePolicies:\n  - TwoPerDay: {count: 2, unitTime: 1, timeUnit: day}\n");
+  write_file(mgw / "interceptors" / "audit.bal", "function audit() {}\n");
+  write_file(mgw / "conf" / "micro-gw.conf", "[listenerConfig]\nhost = \"127.0.0.1\"\nhttpPort = " +
+                                                 std::to_string(http) + "\n[http2]\nenable = true\n");
+  const fs::path out = tmp / "postern-project";
+  auto imported = run_command(shell_quote(postern_binary()) + " import-wso2 " + shell_quote(mgw.string()) + " " +
+                              shell_quote(out.string()) + " 2>&1");
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  EXPECT_NE(imported.output.find("interceptors/audit.bal: interceptors are Ballerina or Java code"),
+            std::string::npos)
+      << imported.output;
+  EXPECT_NE(imported.output.find("micro-gw.conf:5:10 [http2] enable: HTTP/2 is not supported"), std::string::npos)
+      << imported.output;
+  EXPECT_NE(imported.output.find("ok: 1 API, 1 route (project "), std::string::npos) << imported.output;
+
+  // The admin port written by the import is WSO2-independent (9091); give it a free one here.
+  std::string yaml = read_file(out / "postern.yaml");
+  size_t at = yaml.find("127.0.0.1:9091");
+  ASSERT_NE(at, std::string::npos) << yaml;
+  const int admin = free_port();
+  yaml.replace(at, 14, "127.0.0.1:" + std::to_string(admin));
+  write_file(out / "postern.yaml", yaml);
+  Process gateway({postern_binary(), "run", out.string()}, tmp / "imported.log");
+  ASSERT_TRUE(eventually(20000ms, [&] {
+    auto r = http_request(admin, "GET", "/ready");
+    return r && r->status == 200;
+  })) << gateway.log();
+  for (int i = 0; i < 2; ++i) {
+    auto r = http_request(http, "GET", "/orders/1.0.0/orders");
+    ASSERT_TRUE(r) << gateway.log();
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(echo_of(*r)["path"].str(), "/api/orders");
+  }
+  auto refused = http_request(http, "GET", "/orders/1.0.0/orders");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429);
+  gateway.signal(SIGTERM);
+  auto st = gateway.wait_exit(15000ms);
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_status(*st);
+  EXPECT_EQ(sanitizer_report(gateway.log()), "");
+}
+
 }  // namespace
 }  // namespace postern::itest
