@@ -8,6 +8,7 @@
 #include "cli/bundle_command.h"
 #include "cli/echo_server.h"
 #include "cli/hash_password_command.h"
+#include "cli/import_wso2_command.h"
 #include "cli/init_command.h"
 #include "cli/keymanager_command.h"
 #include "cli/token_command.h"
@@ -40,6 +41,14 @@ int main(int argc, char** argv) {
   auto* init = app.add_subcommand("init", "Create a project folder");
   init->add_option("dir", project, "Project folder to create")->required();
   init->add_option("--openapi", openapi, "An OpenAPI document to start from");
+
+  std::string mgw_project, import_out, mgw_conf;
+  auto* import_wso2 = app.add_subcommand(
+      "import-wso2", "Convert a WSO2 API Microgateway 3.x project (+ micro-gw.conf) into a Postern project");
+  import_wso2->add_option("mgw_project", mgw_project, "The WSO2 project folder (with api_definitions/)")->required();
+  import_wso2->add_option("out", import_out, "The Postern project folder to create")->required();
+  import_wso2->add_option("--micro-gw-conf", mgw_conf,
+                          "The runtime's micro-gw.conf (default: MGW_PROJECT/conf/micro-gw.conf if present)");
 
   postern::cli::EchoOptions echo_options;
   auto* echo = app.add_subcommand("echo", "Run the echo backend (demo and tests)");
@@ -133,6 +142,11 @@ int main(int argc, char** argv) {
     std::optional<std::filesystem::path> file;
     if (!openapi.empty()) file = openapi;
     return postern::cli::run_init(project, file);
+  }
+  if (*import_wso2) {
+    std::optional<std::filesystem::path> conf;
+    if (!mgw_conf.empty()) conf = mgw_conf;
+    return postern::cli::run_import_wso2(mgw_project, import_out, conf);
   }
   if (*echo) return postern::cli::run_echo(echo_options);
   if (*token) return postern::cli::run_token(token_options);

@@ -115,7 +115,16 @@ Status parse_endpoint_url(std::string_view url, Endpoint& out) {
   } else {
     return bad("must start with http:// or https://");
   }
-  if (rest.find_first_of("?#") != std::string_view::npos) return bad("must not have a query or fragment");
+  if (rest.find('#') != std::string_view::npos) return bad("must not have a fragment ('#')");
+  // A query is kept and sent with every request (merged with the client's query, see
+  // http/forward_head.cc); WSO2 accepts such URLs too.
+  std::string_view query;
+  if (size_t q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+    if (query.find_first_of(" \t") != std::string_view::npos) return bad("has spaces in its query");
+    while (query.ends_with('&')) query.remove_suffix(1);
+  }
   size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
@@ -159,6 +168,7 @@ Status parse_endpoint_url(std::string_view url, Endpoint& out) {
   out.host_header = out.port == default_port ? bracketed : bracketed + ":" + std::to_string(out.port);
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   out.base_path = std::string(path);
+  out.query = std::string(query);
   return Status();
 }
 

@@ -27,8 +27,8 @@ bool is_numeric_host(const std::string& host);
 // Formats a sockaddr as "1.2.3.4:80" or "[::1]:80".
 std::string format_socket_address(const sockaddr* sa);
 
-// Parses "http(s)://host[:port][/path]" into `out` (url, tls, host, port, host_header,
-// base_path); does not resolve. The message says what is wrong and what is expected.
+// Parses "http(s)://host[:port][/path][?query]" into `out` (url, tls, host, port,
+// host_header, base_path, query); does not resolve. The message says what is wrong and what is expected.
 Status parse_endpoint_url(std::string_view url, Endpoint& out);
 
 }  // namespace postern::config

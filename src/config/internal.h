@@ -25,10 +25,39 @@ void parse_throttling(Diagnostics& d, const Entry& e, const std::filesystem::pat
 void parse_analytics(Diagnostics& d, const Entry& e, const std::filesystem::path& project_abs, AnalyticsConfig& out);
 // Parses postern.yaml's `dns:` section (name servers and refresh period for backend names).
 void parse_dns(Diagnostics& d, const Entry& e, DnsConfig& out);
-// The WSO2 default policies (policies.yaml of Microgateway 3.2) plus Unlimited.
+// A WSO2 3.x policies.yaml (resourcePolicies, applicationPolicies, subscriptionPolicies)
+// into the tier maps of `out`; read before postern.yaml, whose tiers may not repeat its names.
+void parse_policies_file(Diagnostics& d, const YAML::Node& root, ThrottlingConfig& out);
+// The WSO2 default policies (policies.yaml of Microgateway 3.2) plus Unlimited; a tier of
+// the same name already in `out` (from the project's policies.yaml) is kept.
 void add_builtin_tiers(ThrottlingConfig& out);
 // A "host:port" value resolved now; reports and returns nullopt when it is not one.
 std::optional<SocketAddress> read_address(Diagnostics& d, const Entry& e, std::string_view what, bool passive);
+
+// An endpoint whose host is a name: resolved once every document is read, all names at
+// once (endpoint_names.cc), so a slow name server delays a load once, not once per name.
+struct NamedEndpoint {
+  std::shared_ptr<EndpointGroup> group;
+  size_t index = 0;  // into group->endpoints
+  YAML::Mark mark;   // of the URL, for the warning when it does not resolve
+  std::string file;  // as shown in diagnostics
+};
+
+// Parses `url` as an endpoint URL and appends it to `group`: a numeric host is converted
+// now, a host name is collected in `named` (resolved with the others later). Reports at
+// `at` and returns false when the URL is unusable.
+bool add_endpoint_url(Diagnostics& d, const YAML::Node& at, const std::string& url,
+                      const std::shared_ptr<EndpointGroup>& group, std::vector<NamedEndpoint>* named);
+// OpenAPI `servers` as a load-balanced endpoint group: variables take their defaults, every
+// URL must be absolute. Null (reported) when any entry is unusable.
+std::shared_ptr<const EndpointGroup> servers_as_endpoints(Diagnostics& d, const Entry& servers,
+                                                          std::vector<NamedEndpoint>* named);
+
+// Swagger 2.0's `host` + `basePath` + `schemes` as one endpoint (https when both schemes are
+// listed, http when none is). nullopt when the document has neither host nor basePath; a
+// null group (reported) when they are unusable, e.g. a basePath without a host.
+std::optional<std::shared_ptr<const EndpointGroup>> swagger_endpoints(Diagnostics& d, const MapReader& root,
+                                                                      std::vector<NamedEndpoint>* named);
 
 // A route of one OpenAPI document before ids are assigned.
 struct PendingRoute {
@@ -43,15 +72,6 @@ struct PendingRoute {
   YAML::Mark mark;
   std::string tier;  // x-*-throttling-tier of the operation or path item ("" = none)
   YAML::Mark tier_mark;
-};
-
-// An endpoint whose host is a name: resolved once every document is read, all names at
-// once (endpoint_names.cc), so a slow name server delays a load once, not once per name.
-struct NamedEndpoint {
-  std::shared_ptr<EndpointGroup> group;
-  size_t index = 0;  // into group->endpoints
-  YAML::Mark mark;   // of the URL, for the warning when it does not resolve
-  std::string file;  // as shown in diagnostics
 };
 
 // Resolves every named endpoint with the `dns:` settings; fills `addresses` of those that

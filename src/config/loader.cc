@@ -76,7 +76,7 @@ LoadResult load_project(const fs::path& project_dir) {
   }
   const fs::path abs = fs::absolute(display).lexically_normal();
   const fs::path config_file = abs / "postern.yaml";
-  Diagnostics gd(diags, (display / "postern.yaml").lexically_normal().string());
+  Diagnostics gd(diags, (display / "postern.yaml").lexically_normal().string(), &result.warnings);
   if (!fs::is_regular_file(config_file, ec)) {
     gd.error("not found; every project needs a postern.yaml (create one with 'postern init " + display.string() + "')");
     return result;
@@ -86,6 +86,14 @@ LoadResult load_project(const fs::path& project_dir) {
   snap->config_file = config_file;
   auto root = detail::load_yaml_file(gd, config_file);
   if (!root) return result;
+  // WSO2's policies.yaml at the project root: tiers, read before postern.yaml so its
+  // throttling section can name them (and may not redefine them).
+  const fs::path policies_file = abs / "policies.yaml";
+  if (fs::exists(policies_file, ec)) {
+    Diagnostics pd(diags, (display / "policies.yaml").lexically_normal().string(), &result.warnings);
+    if (auto policies = detail::load_yaml_file(pd, policies_file))
+      detail::parse_policies_file(pd, *policies, snap->gateway.throttling);
+  }
   fs::path apis_display;
   detail::parse_gateway(gd, *root, abs, display, snap->gateway, apis_display);
 
@@ -149,7 +157,9 @@ LoadResult load_project(const fs::path& project_dir) {
     Diagnostics fd(diags, display);
     fd.error(mark, "throttling tier '" + name + "' does not exist" +
                        detail::did_you_mean(detail::suggest(name, names)) +
-                       "; declare it under throttling.tiers.resource in postern.yaml (known: " + known + ")");
+                       "; declare it under throttling.tiers.resource in postern.yaml or resourcePolicies in "
+                       "policies.yaml (known: " +
+                       known + ")");
     return nullptr;
   };
   for (FileApi& fa : parsed) {

@@ -1,6 +1,7 @@
 // One OpenAPI 3.0/3.1 document (+ x-wso2-* / x-postern-* extensions) → Api + routes.
 #include <algorithm>
 #include <map>
+#include <span>
 
 #include "config/address.h"
 #include "config/internal.h"
@@ -45,6 +46,7 @@ constexpr KnownExtension kKnownExtensions[] = {
 
 constexpr std::string_view kMethods[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace"};
 constexpr std::string_view kPathItemFields[] = {"summary", "description", "servers", "parameters", "$ref"};
+constexpr std::string_view kSwaggerPathItemFields[] = {"parameters", "$ref"};
 
 struct Ext {
   Entry entry;
@@ -164,8 +166,27 @@ struct Declared {
   std::shared_ptr<const EndpointGroup> group;
 };
 
-// Host names are collected in `named` and resolved together after every document is read
-// (endpoint_names.cc); numeric hosts are converted here.
+// A level's `servers` read as endpoints on first use (errors reported once).
+struct LazyServers {
+  LazyServers(std::vector<NamedEndpoint>* host_names, const Entry* servers, const MapReader* swagger_root = nullptr)
+      : named(host_names), entry(servers), swagger(swagger_root) {}
+  std::vector<NamedEndpoint>* named;  // where endpoints with host names are collected
+  const Entry* entry;                 // OpenAPI `servers`
+  const MapReader* swagger;           // or a Swagger 2.0 root: host, basePath, schemes
+  bool done = false;
+  Declared result;
+  const Declared& get(Diagnostics& d) {
+    if (!done && entry != nullptr) {
+      result.declared = true;
+      result.group = servers_as_endpoints(d, *entry, named);
+    } else if (!done && swagger != nullptr) {
+      if (auto g = swagger_endpoints(d, *swagger, named)) result = Declared{true, *g};
+    }
+    done = true;
+    return result;
+  }
+};
+
 std::shared_ptr<const EndpointGroup> parse_group(Diagnostics& d, const YAML::Node& v, const std::string& where,
                                                  const std::string& name, std::vector<NamedEndpoint>* named) {
   size_t before = d.count();
@@ -185,19 +206,7 @@ std::shared_ptr<const EndpointGroup> parse_group(Diagnostics& d, const YAML::Nod
         d.error(u, "each entry of 'urls' must be a URL string such as \"http://backend:8080\"");
         continue;
       }
-      Endpoint ep;
-      if (Status s = parse_endpoint_url(u.Scalar(), ep); !s) {
-        d.error(u, s.message());
-        continue;
-      }
-      if (!is_numeric_host(ep.host)) {
-        ep.dynamic = true;
-        if (named) named->push_back(NamedEndpoint{g, g->endpoints.size(), u.Mark(), d.file()});
-      } else if (Status s = resolve(HostPort{ep.host, ep.port}, false, ep.addresses); !s) {
-        d.error(u, "endpoint URL '" + ep.url + "': " + s.message());
-        continue;
-      }
-      g->endpoints.push_back(std::move(ep));
+      add_endpoint_url(d, u, u.Scalar(), g, named);
     }
   }
   if (const Entry* t = m.get("type")) {
@@ -365,28 +374,36 @@ std::string scalar_at(const YAML::Node& map, const char* key) {
   return n.Scalar();
 }
 
-SchemeMap parse_security_schemes(Diagnostics& d, const MapReader& root) {
+// OpenAPI 3 `components.securitySchemes`, or Swagger 2.0 `securityDefinitions` (types
+// basic, apiKey, oauth2) when `swagger`.
+SchemeMap parse_security_schemes(Diagnostics& d, const MapReader& root, bool swagger) {
   SchemeMap out;
-  const Entry* comp = root.get("components");
-  if (comp == nullptr || !comp->value.IsMap()) return out;
-  YAML::Node schemes = comp->value["securitySchemes"];
+  YAML::Node schemes;
+  if (swagger) {
+    if (const Entry* defs = root.get("securityDefinitions")) schemes = defs->value;
+  } else if (const Entry* comp = root.get("components"); comp != nullptr && comp->value.IsMap()) {
+    schemes = comp->value["securitySchemes"];
+  }
+  const std::string where = swagger ? "securityDefinitions" : "components.securitySchemes";
+  const std::string types = swagger ? "basic, apiKey, oauth2" : "oauth2, openIdConnect, apiKey, http, mutualTLS";
   if (!schemes.IsDefined() || schemes.IsNull()) return out;
   if (!schemes.IsMap()) {
-    d.error(schemes, "'components.securitySchemes' must be a map of scheme name to scheme");
+    d.error(schemes, "'" + where + "' must be a map of scheme name to scheme");
     return out;
   }
   for (auto it = schemes.begin(); it != schemes.end(); ++it) {
     std::string name = it->first.Scalar();
     YAML::Node def = it->second;  // a copy: the iterator yields a temporary
     if (!def.IsMap() || scalar_at(def, "type").empty()) {
-      d.error(it->first,
-              "security scheme '" + name + "' needs a 'type' (oauth2, openIdConnect, apiKey, http, mutualTLS)");
+      d.error(it->first, "security scheme '" + name + "' needs a 'type' (" + types + ")");
       continue;
     }
     std::string type = scalar_at(def, "type");
     SecurityScheme sc;
-    if (type == "oauth2" || type == "openIdConnect") {
+    if (type == "oauth2" || (!swagger && type == "openIdConnect")) {
       sc.kind = SecurityScheme::Kind::kOAuth2;
+    } else if (swagger && type == "basic") {
+      sc.kind = SecurityScheme::Kind::kBasic;
     } else if (type == "apiKey") {
       sc.kind = SecurityScheme::Kind::kApiKey;
       std::string in = scalar_at(def, "in");
@@ -403,7 +420,7 @@ SchemeMap parse_security_schemes(Diagnostics& d, const MapReader& root) {
       if (!sc.in_query) {
         for (char& c : sc.name) c = ascii_lower(c);
       }
-    } else if (type == "http") {
+    } else if (!swagger && type == "http") {
       std::string scheme = scalar_at(def, "scheme");
       for (char& c : scheme) c = ascii_lower(c);
       if (scheme == "basic") sc.kind = SecurityScheme::Kind::kBasic;
@@ -412,10 +429,10 @@ SchemeMap parse_security_schemes(Diagnostics& d, const MapReader& root) {
         d.error(def, "http security scheme '" + name + "' must use scheme 'basic' or 'bearer'");
         continue;
       }
-    } else if (type == "mutualTLS") {
+    } else if (!swagger && type == "mutualTLS") {
       sc.kind = SecurityScheme::Kind::kMutualTls;
     } else {
-      d.error(def, "unknown security scheme type '" + type + "' (oauth2, openIdConnect, apiKey, http, mutualTLS)");
+      d.error(def, "unknown security scheme type '" + type + "' (" + types + ")");
       continue;
     }
     out.emplace(name, std::move(sc));
@@ -425,7 +442,8 @@ SchemeMap parse_security_schemes(Diagnostics& d, const MapReader& root) {
 
 // Applies an OpenAPI `security` requirement list to `sec`. Returns false when it declares
 // nothing (absent or empty), so the caller falls back to the enclosing level or the default.
-bool apply_requirements(Diagnostics& d, const YAML::Node& req, const SchemeMap& schemes, RouteSecurity& sec) {
+bool apply_requirements(Diagnostics& d, const YAML::Node& req, const SchemeMap& schemes,
+                        std::string_view schemes_where, RouteSecurity& sec) {
   if (!req.IsDefined() || req.IsNull()) return false;
   if (!req.IsSequence()) {
     d.error(req, "'security' must be a list of requirements, e.g. security: [{oauth2: [read:pets]}]");
@@ -440,14 +458,21 @@ bool apply_requirements(Diagnostics& d, const YAML::Node& req, const SchemeMap& 
     for (auto it = alt.begin(); it != alt.end(); ++it) {
       std::string name = it->first.Scalar();
       auto sc = schemes.find(name);
+      SecurityScheme::Kind kind = SecurityScheme::Kind::kOAuth2;
       if (sc == schemes.end()) {
+        // WSO2 treats a requirement naming an undefined scheme as OAuth2. So does Postern
+        // (it fails closed: a bearer token is required), but says so, since it is often a typo.
         std::vector<std::string_view> names;
         for (const auto& [n, v] : schemes) names.push_back(n);
-        d.error(it->first, "security scheme '" + name + "' is not defined in components.securitySchemes" +
-                               did_you_mean(suggest(name, names)));
-        continue;
+        d.warn(it->first, "security scheme '" + name + "' is not defined in " + std::string(schemes_where) +
+                              "; Postern treats it as OAuth2, as WSO2 does (callers need a bearer token" +
+                              std::string(it->second.IsSequence() && it->second.size() > 0 ? " with one of its scopes"
+                                                                                           : "") +
+                              "); define the scheme" + did_you_mean(suggest(name, names)));
+      } else {
+        kind = sc->second.kind;
       }
-      switch (sc->second.kind) {
+      switch (kind) {
         case SecurityScheme::Kind::kOAuth2: {
           sec.oauth2 = true;
           YAML::Node scopes = it->second;  // a copy: it-> yields a temporary proxy
@@ -521,6 +546,9 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
   auto api = std::make_unique<Api>();
   api->file = file_abs;
 
+  // Swagger 2.0 documents load too (WSO2 3.x accepts them): same paths and extensions,
+  // securityDefinitions for the schemes, host/basePath/schemes for the backend.
+  const bool swagger = m.get("swagger") != nullptr && m.get("openapi") == nullptr;
   if (const Entry* v = m.get("openapi")) {
     std::string s = v->value.IsScalar() ? v->value.Scalar() : "";
     bool ok = (s.starts_with("3.0.") || s.starts_with("3.1.")) && s.size() > 4 &&
@@ -530,10 +558,16 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
               "'openapi' must be a 3.0.x or 3.1.x version string such as \"3.0.3\" (quote it in YAML); got '" + s +
                   "'");
     }
+    if (const Entry* sw = m.get("swagger")) {
+      d.error(sw->key, "a document is either OpenAPI 3 ('openapi') or Swagger 2.0 ('swagger'); remove one of them");
+    }
   } else if (const Entry* sw = m.get("swagger")) {
-    d.error(sw->key, "Swagger 2.0 documents are not supported; convert it to OpenAPI 3 (e.g. with swagger2openapi)");
+    if (!sw->value.IsScalar() || sw->value.Scalar() != "2.0") {
+      d.error(sw->value.IsNull() ? sw->key : sw->value,
+              "'swagger' must be \"2.0\" (quoted in YAML), or use 'openapi: \"3.0.3\"' for OpenAPI 3");
+    }
   } else {
-    d.error(root, "not an OpenAPI document: 'openapi: \"3.0.3\"' (or 3.1.x) is missing at the top");
+    d.error(root, "not an OpenAPI document: 'openapi: \"3.0.3\"' (or 3.1.x, or swagger: \"2.0\") is missing at the top");
   }
 
   if (const Entry* info = m.get("info")) {
@@ -602,7 +636,8 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
     else api->base_path = "/" + s;
   }
 
-  const SchemeMap schemes = parse_security_schemes(d, m);
+  const SchemeMap schemes = parse_security_schemes(d, m, swagger);
+  const std::string_view schemes_where = swagger ? "securityDefinitions" : "components.securitySchemes";
   const Entry* root_security = m.get("security");
   std::string auth_header;
   if (const Ext* e = find(ext, "auth-header")) {
@@ -647,9 +682,14 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
   }
   // The root requirement, parsed once (its errors are reported once, not per route).
   RouteSecurity root_sec;
-  const bool root_declared = root_security != nullptr && apply_requirements(d, root_security->value, schemes, root_sec);
+  const bool root_declared = root_security != nullptr && apply_requirements(d, root_security->value, schemes, schemes_where, root_sec);
 
   Declared api_prod = read_endpoints(d, find(ext, "production-endpoints"), reg);
+  // `servers` are the production endpoints where no x-*-production-endpoints is given at
+  // any level (WSO2 does the same); op servers over path servers over root servers, as in
+  // OpenAPI. Each is read when first needed, so documentation-only servers of an API with
+  // its own endpoints are never checked.
+  LazyServers root_servers{reg.host_names, swagger ? nullptr : m.get("servers"), swagger ? &m : nullptr};
   Declared api_sbx = read_endpoints(d, find(ext, "sandbox-endpoints"), reg);
 
   const Entry* paths = m.get("paths");
@@ -681,16 +721,18 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
       Extensions pext = collect_extensions(d, item, kPathLevel, where_path);
       check_unenforced(d, pext);
       Declared path_prod = read_endpoints(d, find(pext, "production-endpoints"), reg);
+      LazyServers path_servers{reg.host_names, swagger ? nullptr : item.get("servers")};
       Declared path_sbx = read_endpoints(d, find(pext, "sandbox-endpoints"), reg);
       for (const Entry& op : item.entries()) {
         if (op.name.starts_with("x-")) continue;
         if (!is_method(op.name)) {
           if (op.name == "$ref") {
             d.error(op.key, "path item '$ref' is not supported; write the operations inline");
-          } else if (std::find(std::begin(kPathItemFields), std::end(kPathItemFields), op.name) ==
-                     std::end(kPathItemFields)) {
+          } else if (std::span<const std::string_view> fields =
+                         swagger ? std::span<const std::string_view>(kSwaggerPathItemFields) : kPathItemFields;
+                     std::find(fields.begin(), fields.end(), op.name) == fields.end()) {
             std::vector<std::string_view> all(std::begin(kMethods), std::end(kMethods));
-            all.insert(all.end(), std::begin(kPathItemFields), std::end(kPathItemFields));
+            all.insert(all.end(), fields.begin(), fields.end());
             d.error(op.key,
                     "unknown key '" + op.name + "' in path '" + p.name + "'" + did_you_mean(suggest(op.name, all)));
           }
@@ -707,13 +749,20 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
         auto pick = [](const Declared& a, const Declared& b, const Declared& c) -> const Declared& {
           return a.declared ? a : b.declared ? b : c;
         };
-        const Declared& prod = pick(op_prod, path_prod, api_prod);
+        const Declared* declared_prod = &pick(op_prod, path_prod, api_prod);
+        LazyServers op_servers{reg.host_names, swagger ? nullptr : om.get("servers")};
+        for (LazyServers* ls : {&op_servers, &path_servers, &root_servers}) {
+          if (!declared_prod->declared) declared_prod = &ls->get(d);
+        }
+        const Declared& prod = *declared_prod;
         const Declared& sbx = pick(op_sbx, path_sbx, api_sbx);
         if (!prod.declared) {
           d.error(op.key, method + " " + p.name +
                               " has no production endpoints; add x-wso2-production-endpoints "
                               "(or x-postern-production-endpoints) to the operation or to the document root, e.g. "
-                              "{urls: [\"http://backend:8080\"]}");
+                              "{urls: [\"http://backend:8080\"]}, or " +
+                              (swagger ? "Swagger 'host' (with 'basePath' and 'schemes')"
+                                       : "OpenAPI 'servers' with absolute URLs"));
           continue;
         }
         if (!prod.group || (sbx.declared && !sbx.group)) continue;  // already reported
@@ -724,7 +773,7 @@ ParsedApi parse_openapi(Diagnostics& d, const YAML::Node& root, const fs::path& 
         if (!disabled) disabled = api_disabled;
         sec->disabled = disabled.value_or(false);
         if (!auth_header.empty()) sec->auth_header = auth_header;
-        bool declared = apply_requirements(d, op.value["security"], schemes, *sec);
+        bool declared = apply_requirements(d, op.value["security"], schemes, schemes_where, *sec);
         if (!declared && root_declared) {
           sec->oauth2 = root_sec.oauth2;
           sec->basic = root_sec.basic;

@@ -53,6 +53,19 @@ void parse_revocations(Diagnostics& d, const MapReader& m, JwtIssuer& out) {
   }
 }
 
+// WSO2 Microgateway 3.x b7a.users hashes: 40 hex digits (SHA-1) or "@sha256:{64 hex}".
+bool legacy_wso2_hash(std::string_view s) {
+  auto all_hex = [](std::string_view h) {
+    return std::all_of(h.begin(), h.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    });
+  };
+  if (s.size() == 40) return all_hex(s);
+  constexpr std::string_view kPrefix = "@sha256:{";
+  return s.size() == kPrefix.size() + 65 && s.starts_with(kPrefix) && s.back() == '}' &&
+         all_hex(s.substr(kPrefix.size(), 64));
+}
+
 void parse_issuer(Diagnostics& d, const YAML::Node& node, const fs::path& project_abs, size_t index, JwtIssuer& out) {
   MapReader m(d, node, "security.issuers[" + std::to_string(index) + "]",
               std::vector<std::string_view>{"name", "issuer", "audiences", "algorithms", "certificate", "jwks_file",
@@ -190,10 +203,16 @@ void parse_users(Diagnostics& d, const Entry& e, SecurityConfig& out) {
     }
     if (const Entry* f = m.get("password_hash")) {
       if (auto s = read_string(d, *f, "password_hash")) {
-        if (!s->starts_with("$scrypt$")) {
+        if (legacy_wso2_hash(*s)) {
+          // WSO2 3.x's b7a.users hashes, so a migrated user keeps their password.
+          d.warn(f->value, "user '" + u.username +
+                               "' has a WSO2 3.x password hash (unsalted SHA-1 or SHA-256), which Postern accepts "
+                               "for migration; anyone who reads this file can test guesses very fast, so replace it "
+                               "with a hash from `postern hash-password` once the user can set a new password");
+        } else if (!s->starts_with("$scrypt$")) {
           d.error(f->value,
-                  "'password_hash' must be a hash made by `postern hash-password` ($scrypt$...); "
-                  "passwords are never stored in clear");
+                  "'password_hash' must be a hash made by `postern hash-password` ($scrypt$...), or a WSO2 3.x "
+                  "hash (40 hex digits or @sha256:{64 hex digits}); passwords are never stored in clear");
           continue;
         }
         u.password_hash = *s;

@@ -54,6 +54,9 @@ struct Endpoint {
   uint16_t port = 0;                     // explicit or 80/443
   std::string host_header;               // "orders-a:8443", or "orders-a" for default ports
   std::string base_path;                 // "/v2", or "" ; never ends with '/'
+  // The URL's query without '?' ("" = none): sent on every request, before the client's
+  // query, whose parameters of the same names are dropped (http/forward_head.cc).
+  std::string query;
   // Resolved at load; empty when a host name did not resolve then. For a host name
   // (`dynamic`) the gateway keeps re-resolving while it runs (upstream/host_refresher.h)
   // and these are only the first record set; a numeric host is fixed.

@@ -114,6 +114,11 @@ void parse_tier_group(Diagnostics& d, const Entry& e, std::string_view level, Ti
       d.error(t.key, "'Unlimited' is built in and cannot be redefined");
       continue;
     }
+    if (auto prev = out.find(t.name); prev != out.end() && !prev->second.builtin) {
+      d.error(t.key, "tier '" + t.name + "' is also defined in policies.yaml (at " + prev->second.source +
+                         "); define it in one place, here or there");
+      continue;
+    }
     ThrottleTier tier;
     parse_tier(d, t, level, tier);
     out[t.name] = std::move(tier);  // replaces a built-in tier of the same name
@@ -223,13 +228,14 @@ void parse_redis(Diagnostics& d, const Entry& e, const fs::path& project_abs, Re
 }  // namespace
 
 void add_builtin_tiers(ThrottlingConfig& out) {
+  // try_emplace: a tier of the same name from policies.yaml (read first) stays.
   for (auto [name, n] : {std::pair{"50kPerMin", 50'000}, {"20kPerMin", 20'000}, {"10kPerMin", 10'000}})
-    out.resource[name] = builtin(name, n);
+    out.resource.try_emplace(name, builtin(name, n));
   for (auto [name, n] : {std::pair{"50PerMin", 50}, {"20PerMin", 20}, {"10PerMin", 10}})
-    out.application[name] = builtin(name, n);
+    out.application.try_emplace(name, builtin(name, n));
   for (auto [name, n] :
        {std::pair{"Gold", 5000}, {"Silver", 2000}, {"Bronze", 10}, {"Unauthenticated", 500}, {"Default", 500}})
-    out.subscription[name] = builtin(name, n);
+    out.subscription.try_emplace(name, builtin(name, n));
   out.resource["Unlimited"] = unlimited();
   out.application["Unlimited"] = unlimited();
   out.subscription["Unlimited"] = unlimited();

@@ -13,24 +13,50 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   out += "\r\n";
 }
 
-// The request target for the backend: its base path, the path, and the query without the
-// credential parameter (an API key in the query) when there is one.
+// The name of one `name=value` query parameter (the raw, still-encoded name).
+std::string_view param_name(std::string_view kv) { return kv.substr(0, kv.find('=')); }
+
+// True when the endpoint's own query has a parameter called `name`.
+bool fixed_param(std::string_view endpoint_query, std::string_view name) {
+  while (!endpoint_query.empty()) {
+    size_t amp = endpoint_query.find('&');
+    if (param_name(endpoint_query.substr(0, amp)) == name) return true;
+    if (amp == std::string_view::npos) break;
+    endpoint_query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+// The request target for the backend: its base path, the path, then the query. An
+// endpoint URL with a query of its own (`http://b/v1?key=abc`) puts it first and keeps
+// it fixed: a client parameter with the same name is dropped, so a client can neither
+// override nor duplicate it (backends disagree on which of two values wins). The client's
+// other parameters follow in their order, without the credential parameter (an API key
+// in the query) when there is one.
 void append_target(std::string& out, const UpstreamHead& in) {
   out += in.base_path;
   out.append(in.path);
   const RequestHead& req = in.request;
+  char sep = '?';
+  if (!in.base_query.empty()) {
+    out += '?';
+    out.append(in.base_query);
+    sep = '&';
+  }
   if (!req.has_query) return;
-  if (in.strip_query_param.empty()) {
+  if (in.strip_query_param.empty() && in.base_query.empty()) {
     out += '?';
     out.append(req.query);
     return;
   }
   std::string_view q = req.query;
-  char sep = '?';
   while (!q.empty()) {
     size_t amp = q.find('&');
     std::string_view kv = q.substr(0, amp);
-    if (!kv.empty() && kv.substr(0, kv.find('=')) != in.strip_query_param) {
+    std::string_view name = param_name(kv);
+    bool drop = kv.empty() || (!in.strip_query_param.empty() && name == in.strip_query_param) ||
+                fixed_param(in.base_query, name);
+    if (!drop) {
       out += sep;
       out.append(kv);
       sep = '&';

@@ -14,6 +14,7 @@ namespace postern::http {
 struct UpstreamHead {
   const RequestHead& request;
   std::string_view base_path;          // the endpoint's path prefix
+  std::string_view base_query;         // the endpoint URL's query ("" = none), sent first
   std::string_view path;               // the request path below the API's base path
   std::string_view host;               // the Host header for the backend
   std::string_view strip_query_param;  // a credential query parameter not to forward

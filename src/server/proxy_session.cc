@@ -466,6 +466,7 @@ void ProxySession::build_head(const config::Endpoint& endpoint, std::string& out
   http::UpstreamHead h{
       .request = in.request,
       .base_path = endpoint.base_path,
+      .base_query = endpoint.query,
       .path = rest,
       .host = fwd.preserve_host && !in.request.host.empty() ? in.request.host : std::string_view(endpoint.host_header),
       .strip_query_param = ctx.strip_query_param,

@@ -78,7 +78,17 @@ TEST(EndpointUrl, Parse) {
   EXPECT_FALSE(parse_endpoint_url("http://", e));
   EXPECT_FALSE(parse_endpoint_url("http://h:0", e));
   EXPECT_FALSE(parse_endpoint_url("http://h:99999", e));
-  EXPECT_FALSE(parse_endpoint_url("http://h/x?y=1", e));
+  ASSERT_TRUE(parse_endpoint_url("http://h/x/?y=1&z=a%20b&", e));
+  EXPECT_EQ(e.base_path, "/x");
+  EXPECT_EQ(e.query, "y=1&z=a%20b");
+  ASSERT_TRUE(parse_endpoint_url("http://h:81?y=1", e));
+  EXPECT_EQ(e.host_header, "h:81");
+  EXPECT_EQ(e.base_path, "");
+  EXPECT_EQ(e.query, "y=1");
+  ASSERT_TRUE(parse_endpoint_url("http://h/", e));
+  EXPECT_EQ(e.query, "");
+  EXPECT_FALSE(parse_endpoint_url("http://h/x#f", e));
+  EXPECT_FALSE(parse_endpoint_url("http://h/x?y=1#f", e));
   EXPECT_FALSE(parse_endpoint_url("http://u:p@h/", e));
 }
 
@@ -279,7 +289,7 @@ TEST_F(ProjectTest, CollectsErrorsAcrossAllFiles) {
   write("postern.yaml", "listeners: [{address: \"127.0.0.1:9090\"}]\nworkers: -1\n");
   write("apis/a.yaml", "openapi: 2.0\ninfo: {title: A, version: 1}\nx-wso2-basePath: /a\npaths: {}\n");
   write("apis/b.json", "{\"openapi\": \"3.1.0\", \"info\": {\"title\": \"B\"},\n \"paths\": {}}\n");
-  write("apis/c.yml", "swagger: \"2.0\"\ninfo: {title: C, version: 1}\npaths: {}\n");
+  write("apis/c.yml", "swagger: \"1.2\"\ninfo: {title: C, version: 1}\npaths: {}\n");
   write("apis/notes.txt", "ignored");
   EXPECT_THAT(errors(load()),
               ElementsAre("proj/postern.yaml:2:10: 'workers' must be \"auto\" (one per CPU core) or a number from 1 "
@@ -287,8 +297,8 @@ TEST_F(ProjectTest, CollectsErrorsAcrossAllFiles) {
                           "proj/apis/a.yaml:1:10: 'openapi' must be a 3.0.x or 3.1.x version string such as \"3.0.3\" "
                           "(quote it in YAML); got '2.0'",
                           "proj/apis/b.json:1:22: 'info.version' is required (e.g. version: \"1.0.0\")",
-                          "proj/apis/c.yml:1:1: Swagger 2.0 documents are not supported; convert it to OpenAPI 3 "
-                          "(e.g. with swagger2openapi)"));
+                          "proj/apis/c.yml:1:10: 'swagger' must be \"2.0\" (quoted in YAML), or use 'openapi: "
+                          "\"3.0.3\"' for OpenAPI 3"));
 }
 
 TEST_F(ProjectTest, JsonWithTabs) {
@@ -482,7 +492,8 @@ paths:
   EXPECT_THAT(errors(load()),
               ElementsAre("proj/apis/a.yaml:8:5: DELETE /x has no production endpoints; add "
                           "x-wso2-production-endpoints (or x-postern-production-endpoints) to the operation or to the "
-                          "document root, e.g. {urls: [\"http://backend:8080\"]}"));
+                          "document root, e.g. {urls: [\"http://backend:8080\"]}, or OpenAPI 'servers' with "
+                          "absolute URLs"));
 }
 
 TEST_F(ProjectTest, BasePaths) {

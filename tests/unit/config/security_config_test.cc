@@ -75,15 +75,6 @@ TEST_F(SecurityConfigTest, SchemesScopesAndOverrides) {
   EXPECT_EQ(app.api_keys.size(), 1u);
 }
 
-TEST_F(SecurityConfigTest, UndefinedSchemeIsAnError) {
-  write("postern.yaml", kMinimalGateway);
-  api("components:\n  securitySchemes:\n    oauth: {type: oauth2}\n", "  /x: {get: {security: [{oauht: []}]}}\n");
-  auto r = load();
-  EXPECT_FALSE(r.snapshot);
-  EXPECT_THAT(errors(r), ElementsAre("proj/apis/a.yaml:9:26: security scheme 'oauht' is not defined in "
-                                     "components.securitySchemes; did you mean 'oauth'?"));
-}
-
 TEST_F(SecurityConfigTest, Issuers) {
   write("certs/idp.pem", "not parsed here");
   write("postern.yaml", std::string(kMinimalGateway) +
@@ -199,8 +190,28 @@ TEST_F(SecurityConfigTest, UsersAndApiKeysAreStoredOnlyAsHashes) {
   ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
   EXPECT_EQ(e[0],
             "proj/postern.yaml:5:40: 'password_hash' must be a hash made by `postern hash-password` "
-            "($scrypt$...); passwords are never stored in clear");
+            "($scrypt$...), or a WSO2 3.x hash (40 hex digits or @sha256:{64 hex digits}); passwords are never "
+            "stored in clear");
   EXPECT_NE(e[1].find("'sha256' must be the 64 hex digits of SHA-256(key)"), std::string::npos) << e[1];
+}
+
+TEST_F(SecurityConfigTest, Wso2PasswordHashesLoadWithAWarning) {
+  write("postern.yaml", std::string(kMinimalGateway) +
+                            "security:\n"
+                            "  users:\n"
+                            "    - {username: alice, password_hash: 5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8}\n"
+                            "    - {username: bob, password_hash: '@sha256:{" +
+                            std::string(64, 'a') + "}'}\n"
+                            "    - {username: eve, password_hash: 5BAA61E4C9B93F3F0682250B6CF8331B7EE68FDX}\n");
+  api("", "  /x: {get: {}}\n");
+  auto r = load();
+  EXPECT_THAT(errors(r), ElementsAre(::testing::StartsWith("proj/postern.yaml:7:38: 'password_hash' must be a hash")));
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_EQ(r.warnings[0].format(),
+            "proj/postern.yaml:5:40: warning: user 'alice' has a WSO2 3.x password hash (unsalted SHA-1 or SHA-256), "
+            "which Postern accepts for migration; anyone who reads this file can test guesses very fast, so "
+            "replace it with a hash from `postern hash-password` once the user can set a new password");
+  EXPECT_EQ(r.warnings[1].line, 6);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ TEST(UpstreamHead, DropsHopByHopRebuildsForwardingAndAppliesEdits) {
   std::string out;
   build_upstream_head(out, {.request = req,
                             .base_path = "/backend",
+                            .base_query = "",
                             .path = "/items",
                             .host = "svc:8080",
                             .strip_query_param = "key",
@@ -49,6 +50,7 @@ TEST(UpstreamHead, ATrustedProxysForwardingHeadersAreExtended) {
   std::string out;
   build_upstream_head(out, {.request = req,
                             .base_path = "",
+                            .base_query = "",
                             .path = "/x",
                             .host = "h",
                             .strip_query_param = "",
@@ -64,6 +66,42 @@ TEST(UpstreamHead, ATrustedProxysForwardingHeadersAreExtended) {
   EXPECT_NE(out.find("tracestate: a=b\r\n"), std::string::npos);
   EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
   EXPECT_EQ(out.find("tracestate: a=b\r\ntracestate"), std::string::npos);  // the client's copy is not repeated
+}
+
+// The target line the backend gets for a client target, with the endpoint's own query.
+std::string target_for(const std::string& client_target, std::string_view base_query,
+                       std::string_view strip = "") {
+  const std::string raw = "GET " + client_target + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  RequestHead req = parse(raw);
+  HeaderEdits none;
+  std::string out;
+  build_upstream_head(out, {.request = req,
+                            .base_path = "/v1",
+                            .base_query = base_query,
+                            .path = client_target.substr(0, client_target.find('?')),
+                            .host = "h",
+                            .strip_query_param = strip,
+                            .edits = none,
+                            .trusted_peer = false,
+                            .peer_ip = "",
+                            .tls = false,
+                            .request_id = "",
+                            .traceparent = "",
+                            .tracestate = ""});
+  return out.substr(0, out.find(" HTTP/1.1"));
+}
+
+TEST(UpstreamHead, AnEndpointQueryComesFirstAndItsNamesCannotBeOverridden) {
+  EXPECT_EQ(target_for("/items", "key=abc&v=2"), "GET /v1/items?key=abc&v=2");
+  EXPECT_EQ(target_for("/items?a=1&b=2", "key=abc"), "GET /v1/items?key=abc&a=1&b=2");
+  // The client's key=evil is dropped: the endpoint's parameter is fixed.
+  EXPECT_EQ(target_for("/items?key=evil&a=1&key&key=x", "key=abc"), "GET /v1/items?key=abc&a=1");
+  // Together with a credential parameter that is never forwarded.
+  EXPECT_EQ(target_for("/items?apikey=s3cret&a=1", "key=abc", "apikey"), "GET /v1/items?key=abc&a=1");
+  // Without an endpoint query the client's query is forwarded as sent, empty query included.
+  EXPECT_EQ(target_for("/items?a=1&&b", ""), "GET /v1/items?a=1&&b");
+  EXPECT_EQ(target_for("/items?", ""), "GET /v1/items?");
+  EXPECT_EQ(target_for("/items?", "k=1"), "GET /v1/items?k=1");
 }
 
 TEST(ClientResponseHead, RebuildsFramingKeepsRequestIdAndAppliesEdits) {
