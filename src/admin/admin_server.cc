@@ -185,8 +185,9 @@ net::awaitable<void> AdminServer::serve(net::tcp::socket socket) {
       out = response(200, "application/json", R"({"status":"healthy"})");
     } else if (path == "/ready" && get) {
       bool ready = backend_.admin_ready();
-      out = response(ready ? 200 : 503, "application/json",
-                     ready ? R"({"status":"ready"})" : R"({"status":"not ready"})");
+      std::string body = ready ? R"({"status":"ready")" : R"({"status":"not ready")";
+      if (std::string bundle = backend_.admin_bundle_json(); !bundle.empty()) body += ",\"bundle\":" + bundle;
+      out = response(ready ? 200 : 503, "application/json", body + "}");
     } else if (path == "/metrics" && get) {
       out = response(200, "text/plain; version=0.0.4; charset=utf-8", backend_.admin_metrics());
     } else if (path == "/config" && get) {

@@ -49,6 +49,10 @@ struct VerifiedBundle {
 // returned; `out` is filled only on success.
 Status verify_bundle(std::string_view bytes, const std::vector<BundleKey>& trusted, VerifiedBundle& out);
 
+// Reads a bundle file into `bytes`, refusing one larger than kMaxBundleBytes before
+// reading it.
+Status read_bundle_file(const std::filesystem::path& file, std::string& bytes);
+
 // What `postern bundle inspect` shows, read without trusting anything: the manifest as
 // text (and parsed when it parses), and the signature's alg and key id when there is one.
 struct BundleSummary {

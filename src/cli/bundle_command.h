@@ -32,4 +32,8 @@ int run_bundle_command(const BundleCommand& command);
 // removed at exit. Nothing of the bundle is written or loaded before it verifies.
 int run_bundle_server(const std::string& bundle_file, const std::vector<std::string>& trust, unsigned workers);
 
+// `postern run gateway.yaml` (a `control_plane:` file): serves the bundles a control plane
+// publishes, polling for newer ones and keeping the last good one on disk.
+int run_control_plane_server(const std::string& file, unsigned workers);
+
 }  // namespace postern::cli

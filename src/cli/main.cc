@@ -6,6 +6,7 @@
 
 #include "cli/analytics_command.h"
 #include "cli/bundle_command.h"
+#include "controlplane/cp_config.h"
 #include "cli/echo_server.h"
 #include "cli/hash_password_command.h"
 #include "cli/import_wso2_command.h"
@@ -25,8 +26,8 @@ int main(int argc, char** argv) {
   std::string project;
   unsigned workers = 0;
   std::vector<std::string> run_trust;
-  auto* run = app.add_subcommand("run", "Serve a project (postern.yaml + apis/) or a signed bundle");
-  run->add_option("dir", project, "Project folder, or a bundle file (with --trust)")->required();
+  auto* run = app.add_subcommand("run", "Serve a project (postern.yaml + apis/), a signed bundle, or a control plane's bundles");
+  run->add_option("dir", project, "Project folder, a bundle file (with --trust), or a control-plane file (*.yaml)")->required();
   run->add_option("--trust", run_trust, "PEM public key a bundle must be signed by (repeatable)");
   run->add_option("--workers", workers, "Worker threads (overrides postern.yaml; 0 = config)");
 
@@ -125,7 +126,14 @@ int main(int argc, char** argv) {
   if (*run) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(project, ec)) {
-      return postern::cli::run_bundle_server(project, run_trust, workers);
+      if (!postern::controlplane::looks_like_control_plane_file(project))
+        return postern::cli::run_bundle_server(project, run_trust, workers);
+      if (!run_trust.empty()) {
+        std::fprintf(stderr, "postern run: --trust is for bundles; %s names its keys in 'control_plane.trust'\n",
+                     project.c_str());
+        return 1;
+      }
+      return postern::cli::run_control_plane_server(project, workers);
     }
     if (!run_trust.empty()) {
       std::fprintf(stderr, "postern run: --trust is for bundles; %s is not a bundle file\n", project.c_str());

@@ -168,4 +168,17 @@ void append_revocation_metrics(std::string& out, const std::vector<filters::Revo
   }
 }
 
+void append_bundle_metrics(std::string& out, const ActiveBundle& bundle) {
+  auto it = std::back_inserter(out);
+  out +=
+      "# HELP postern_bundle_sequence The sequence number of the signed bundle in force.\n"
+      "# TYPE postern_bundle_sequence gauge\n";
+  fmt::format_to(it, "postern_bundle_sequence {}\n", bundle.sequence);
+  out +=
+      "# HELP postern_bundle_info The signed bundle in force: its digest (SHA-256 of its MANIFEST) and signer key id.\n"
+      "# TYPE postern_bundle_info gauge\n";
+  fmt::format_to(it, "postern_bundle_info{{digest=\"{}\",signer_key_id=\"{}\"}} 1\n", label_value(bundle.digest),
+                 label_value(bundle.signer_key_id));
+}
+
 }  // namespace postern::server

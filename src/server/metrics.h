@@ -12,6 +12,7 @@
 
 #include "filters/auth/revocation_feed.h"
 #include "filters/local_reply.h"
+#include "server/active_bundle.h"
 #include "upstream/upstream_error.h"
 
 namespace postern::server {
@@ -93,5 +94,8 @@ std::string render_prometheus(const MetricsRegistry& registry, const std::vector
 
 // The key managers' revocation lists the gateway polls: fetches by result, and ids held.
 void append_revocation_metrics(std::string& out, const std::vector<filters::RevocationListStats>& lists);
+
+// The signed bundle in force: its sequence, and its digest and signer as an info metric.
+void append_bundle_metrics(std::string& out, const ActiveBundle& bundle);
 
 }  // namespace postern::server

@@ -184,8 +184,10 @@ void Server::drain() {
   }).detach();
 }
 
-bool Server::reload(std::vector<std::string>& errors) {
-  auto loaded = config::load_project(options_.project_dir);
+bool Server::reload(std::vector<std::string>& errors) { return reload_project(options_.project_dir, errors); }
+
+bool Server::reload_project(const std::filesystem::path& dir, std::vector<std::string>& errors) {
+  auto loaded = config::load_project(dir);
   if (!loaded.snapshot) {
     ++reload_failures_;
     for (const auto& d : loaded.diagnostics) {
@@ -225,6 +227,7 @@ bool Server::reload(std::vector<std::string>& errors) {
     for (unsigned i = 0; i < workers_.size(); ++i) rt->filters->jwt->set_polled_revoked(i, iss, jtis);
   }
   ++generation_;
+  options_.project_dir = dir;
   std::vector<WorkerMetrics*> metrics;
   for (auto& w : workers_) metrics.push_back(&w->metrics());
   registry_.ensure_storage(metrics);  // before any worker can use the new slots
@@ -271,6 +274,8 @@ std::string Server::metrics_text() const {
   analytics_.append_metrics(out, buffers);
   if (revocations_) append_revocation_metrics(out, revocations_->stats());
   if (hosts_) out += hosts_->metrics_text();
+  if (options_.bundle) append_bundle_metrics(out, *options_.bundle);
+  if (options_.extra_metrics) options_.extra_metrics(out);
   return out;
 }
 
@@ -316,7 +321,9 @@ bool Server::admin_remove_block(uint64_t id) {
 std::string Server::config_summary_json() const {
   std::string out = fmt::format("{{\"generation\":{},\"project\":\"", generation_);
   append_json_escaped(out, runtime_->config->project_dir.string());
-  out += "\",\"apis\":[";
+  out += "\",";
+  if (options_.bundle) out += "\"bundle\":" + options_.bundle->json() + ",";
+  out += "\"apis\":[";
   bool first_api = true;
   for (const auto& api : runtime_->config->apis) {
     if (!first_api) out += ",";

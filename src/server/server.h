@@ -4,7 +4,9 @@
 // drains on SIGTERM/SIGINT.
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "filters/auth/revocation_poller.h"
 #include "net/asio.h"
 #include "server/access_log.h"
+#include "server/active_bundle.h"
 #include "server/analytics_state.h"
 #include "server/metrics.h"
 #include "server/runtime.h"
@@ -26,6 +29,9 @@ namespace postern::server {
 struct ServerOptions {
   std::filesystem::path project_dir;
   unsigned workers_override = 0;  // 0 = from postern.yaml
+  std::optional<ActiveBundle> bundle;  // the signed bundle project_dir was extracted from
+  // Appends lines to /metrics (a control-plane client's counters); called on the main loop.
+  std::function<void(std::string&)> extra_metrics;
 };
 
 class Server final : public admin::AdminBackend {
@@ -44,12 +50,18 @@ class Server final : public admin::AdminBackend {
   // Loads and applies the project again. Returns false (and keeps the old config) when the
   // new one is invalid; `errors` gets one line per problem.
   bool reload(std::vector<std::string>& errors);
+  // The same from another folder (a newly extracted bundle), which becomes the project
+  // folder when it loads; a later reload reads it again.
+  bool reload_project(const std::filesystem::path& dir, std::vector<std::string>& errors);
+  void set_active_bundle(ActiveBundle bundle) { options_.bundle = std::move(bundle); }
+  const std::optional<ActiveBundle>& active_bundle() const { return options_.bundle; }
   void drain();
   net::asio::io_context& main_loop() { return main_loop_; }
   const Runtime& runtime() const { return *runtime_; }
 
   // admin::AdminBackend
   bool admin_ready() const override { return ready(); }
+  std::string admin_bundle_json() const override { return options_.bundle ? options_.bundle->json() : ""; }
   std::string admin_metrics() const override { return metrics_text(); }
   std::string admin_config_json() const override { return config_summary_json(); }
   bool admin_reload(std::vector<std::string>& errors) override { return reload(errors); }

@@ -133,7 +133,14 @@ net::awaitable<bool> read_body(FetchState& x, const http::ResponseHead& head, st
 
 net::awaitable<HttpGetResult> http_get(std::string url, std::shared_ptr<net::asio::ssl::context> tls,
                                        std::chrono::milliseconds timeout, size_t max_body, std::string if_none_match) {
-  std::string headers = "Accept: application/json\r\n";
+  return http_get_with(std::move(url), "Accept: application/json\r\n", std::move(tls), timeout, max_body,
+                       std::move(if_none_match));
+}
+
+net::awaitable<HttpGetResult> http_get_with(std::string url, std::string headers,
+                                            std::shared_ptr<net::asio::ssl::context> tls,
+                                            std::chrono::milliseconds timeout, size_t max_body,
+                                            std::string if_none_match) {
   // An ETag is a quoted string without line breaks (the head parser refuses them anyway).
   const bool conditional = !if_none_match.empty() && if_none_match.find_first_of("\r\n") == std::string::npos;
   if (conditional) headers += "If-None-Match: " + if_none_match + "\r\n";

@@ -32,6 +32,13 @@ net::awaitable<HttpGetResult> http_get(std::string url, std::shared_ptr<net::asi
                                        std::chrono::milliseconds timeout, size_t max_body = 1 << 20,
                                        std::string if_none_match = {});
 
+// The same with the caller's header lines (complete "Name: value\r\n" lines: Accept,
+// Authorization) in place of "Accept: application/json".
+net::awaitable<HttpGetResult> http_get_with(std::string url, std::string headers,
+                                            std::shared_ptr<net::asio::ssl::context> tls,
+                                            std::chrono::milliseconds timeout, size_t max_body,
+                                            std::string if_none_match);
+
 // The same for any method: `extra_headers` are complete "Name: value\r\n" lines; a
 // non-empty `body` is sent with Content-Length.
 net::awaitable<HttpGetResult> http_fetch(std::string method, std::string url, std::string extra_headers,
