@@ -2,6 +2,7 @@
 add_library(postern_cli_commands STATIC
   ${CMAKE_CURRENT_LIST_DIR}/init_command.cc
   ${CMAKE_CURRENT_LIST_DIR}/import_wso2_command.cc
+  ${CMAKE_CURRENT_LIST_DIR}/toml_text_check.cc
   ${CMAKE_CURRENT_LIST_DIR}/validate_command.cc
   ${CMAKE_CURRENT_LIST_DIR}/wso2_conf.cc)
 target_link_libraries(postern_cli_commands PUBLIC postern_config postern_core)

@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 
+#include "cli/toml_text_check.h"
+
 namespace postern::cli {
 
 namespace {
@@ -24,32 +26,6 @@ struct Leaf {
 };
 
 constexpr size_t kMaxInput = 1 << 20;
-constexpr int kMaxNesting = 32;
-
-// toml11 parses nested arrays and inline tables recursively: a hostile file could nest deep
-// enough to exhaust the stack. A real micro-gw.conf nests a few levels.
-bool too_deep(std::string_view text) {
-  int depth = 0;
-  char quote = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (quote != 0) {
-      if (c == '\\' && quote == '"') ++i;
-      else if (c == quote || c == '\n') quote = 0;
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == '#') {
-      while (i < text.size() && text[i] != '\n') ++i;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxNesting) return true;
-    } else if (c == ']' || c == '}') {
-      depth = std::max(0, depth - 1);
-    } else if (c == '\n') {
-      depth = std::min(depth, 2);  // table headers end at the line; values may span lines
-    }
-  }
-  return false;
-}
 
 void flatten(const toml::value& v, const std::string& path, std::vector<Leaf>& out) {
   if (v.is_table()) {
@@ -459,10 +435,7 @@ ConvertedConf convert_micro_gw_conf(std::string_view toml_text, std::string_view
     out.error = std::string(file_name) + ": larger than 1 MiB; not a micro-gw.conf";
     return out;
   }
-  if (too_deep(toml_text)) {
-    out.error = std::string(file_name) + ": arrays or tables nested more than 32 deep; not a micro-gw.conf";
-    return out;
-  }
+  if (out.error = toml_text_problem(toml_text, file_name); !out.error.empty()) return out;
   toml::value root;
   try {
     std::istringstream in{std::string(toml_text)};
