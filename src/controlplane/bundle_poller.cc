@@ -8,12 +8,6 @@
 
 namespace postern::controlplane {
 
-namespace {
-// A bundle may be tens of megabytes on a slow link: longer than other control-plane
-// fetches, and independent of the period (fetches never overlap).
-constexpr std::chrono::milliseconds kFetchTimeout{60'000};
-}  // namespace
-
 BundlePoller::BundlePoller(net::asio::io_context& loop, ControlPlaneConfig cfg,
                            std::shared_ptr<net::asio::ssl::context> tls, BundleFeed feed, Apply apply)
     : cfg_(std::move(cfg)), tls_(std::move(tls)), feed_(std::move(feed)), apply_(std::move(apply)), timer_(loop) {}
@@ -23,7 +17,7 @@ net::awaitable<upstream::HttpGetResult> BundlePoller::fetch(const ControlPlaneCo
                                                             std::string etag) {
   std::string headers = "Accept: application/octet-stream\r\n";
   if (!cfg.token.empty()) headers += "Authorization: Bearer " + cfg.token + "\r\n";
-  return upstream::http_get_with(cfg.url, std::move(headers), std::move(tls), kFetchTimeout, bundle::kMaxBundleBytes,
+  return upstream::http_get_with(cfg.url, std::move(headers), std::move(tls), cfg.timeout, bundle::kMaxBundleBytes,
                                  std::move(etag));
 }
 

@@ -9,8 +9,8 @@ using namespace config::detail;
 
 namespace {
 
-const std::vector<std::string_view> kKeys = {"url",       "trust",     "poll",       "ca_file",
-                                             "token_env", "state_dir", "secrets_dir"};
+const std::vector<std::string_view> kKeys = {"url",       "trust",     "poll",      "timeout",
+                                             "ca_file",   "token_env", "state_dir", "secrets_dir"};
 
 fs::path relative_to(const fs::path& base, const std::string& p) {
   fs::path path(p);
@@ -57,6 +57,12 @@ void read_entries(Diagnostics& d, const MapReader& m, const fs::path& base, Cont
     if (auto ms = read_duration(d, *f, "control_plane.poll")) {
       if (ms->count() < 100) d.error(f->value, "'control_plane.poll' must be at least 100ms (e.g. \"30s\")");
       else out.poll = *ms;
+    }
+  }
+  if (const Entry* f = m.get("timeout")) {
+    if (auto ms = read_duration(d, *f, "control_plane.timeout")) {
+      if (ms->count() < 100) d.error(f->value, "'control_plane.timeout' must be at least 100ms (e.g. \"60s\")");
+      else out.timeout = *ms;
     }
   }
   if (const Entry* f = m.get("ca_file")) {

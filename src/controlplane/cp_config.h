@@ -6,6 +6,7 @@
 //     url: https://cp.example.com/bundles/orders.bundle   # any HTTPS server or object store
 //     trust: [keys/publisher.pub]   # public keys a bundle must be signed by
 //     poll: 30s
+//     timeout: 60s                  # one fetch, from connecting to the last byte
 //     ca_file: certs/cp-ca.pem      # default: the system CA store
 //     token_env: POSTERN_CP_TOKEN   # sent as "Authorization: Bearer <token>"
 //     state_dir: /var/lib/postern/control-plane   # the last good bundle, for offline restarts
@@ -26,6 +27,9 @@ struct ControlPlaneConfig {
   std::string url;
   std::vector<std::filesystem::path> trust;
   std::chrono::milliseconds poll{30'000};
+  // One fetch may take this long: a bundle may be tens of MiB on a slow link, but a control
+  // plane behind a black hole should not hold the poller for long either.
+  std::chrono::milliseconds timeout{60'000};
   std::filesystem::path ca_file;  // empty: the system CA store
   std::string token_env;
   std::string token;  // the variable's value; "" = no Authorization header

@@ -141,7 +141,7 @@ TEST_F(Files, AControlPlaneFileResolvesPathsBesideIt) {
   ::setenv("CP_UNIT_TOKEN", "s3cret", 1);
   ControlPlaneConfig cfg;
   auto errors = load_errors(
-      "control_plane:\n  url: https://cp.example.com/a.bundle\n  trust: keys/cp.pub\n  poll: 2s\n"
+      "control_plane:\n  url: https://cp.example.com/a.bundle\n  trust: keys/cp.pub\n  poll: 2s\n  timeout: 5s\n"
       "  ca_file: ca.pem\n  token_env: CP_UNIT_TOKEN\n  state_dir: state\n",
       cfg);
   ASSERT_TRUE(errors.empty()) << errors.front();
@@ -149,6 +149,7 @@ TEST_F(Files, AControlPlaneFileResolvesPathsBesideIt) {
   ASSERT_EQ(cfg.trust.size(), 1u);
   EXPECT_EQ(cfg.trust[0], dir / "keys/cp.pub");
   EXPECT_EQ(cfg.poll, std::chrono::milliseconds(2000));
+  EXPECT_EQ(cfg.timeout, std::chrono::milliseconds(5000));
   EXPECT_EQ(cfg.ca_file, dir / "ca.pem");
   EXPECT_EQ(cfg.token, "s3cret");
   EXPECT_EQ(cfg.state_dir, dir / "state");
