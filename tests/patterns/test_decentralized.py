@@ -14,7 +14,9 @@ pattern promises:
     and both see the fleet count from Redis;
   - every request the test made on either gateway reaches the one collector: the events
     per node, API and status equal what was sent, and `postern analytics report` shows
-    both teams' APIs with their owners and counts.
+    both teams' APIs with their owners and counts;
+  - a token revoked at the one key manager is refused by both teams' gateways (their
+    polled revocation lists; the delay is printed).
 Times are printed, not asserted.
 """
 import collections
@@ -239,6 +241,32 @@ class Decentralized(unittest.TestCase):
             self.assertEqual(apis[(name, "1.0.0")]["owner"], owner, name)
         throttled = sum(c for (_, _, status), c in self.sent.items() if status == 429)
         self.assertEqual(data["totals"]["throttled"], throttled)
+
+    def test_5_a_revocation_at_the_one_key_manager_reaches_both_teams(self):
+        # Runs after the analytics check: its calls are not in the counts above.
+        token = self.token("PORTAL")  # subscribed to both teams' APIs
+        paths = {"A": "/orders/1.0.0/orders", "B": "/payments/1.0.0/payments"}
+        for team, path in paths.items():  # accepted (200, or 429 while Fleet10 is used up)
+            self.assertIn(self.call(team, path, token).status_code, (200, 429))
+        r = self.session.post(self.p["KM_URL"] + "/oauth2/revoke", data={"token": token},
+                              auth=(self.p["PORTAL_CLIENT_ID"], self.p["PORTAL_CLIENT_SECRET"]), timeout=10)
+        self.assertEqual(r.status_code, 200, r.text)
+        revoked_at = time.monotonic()
+        refused_after = {}
+
+        def both_refuse():
+            for team, path in paths.items():
+                if team not in refused_after:
+                    r = self.call(team, path, token)
+                    if (r.status_code, code_of(r)) == (401, 900901):
+                        refused_after[team] = time.monotonic() - revoked_at
+            return len(refused_after) == 2
+
+        ok = patternlib.eventually(both_refuse, timeout=15, interval=0.05)
+        print(f"\n[decentralized] revoked at the key manager; refused by team A after "
+              f"{refused_after.get('A', float('nan')) * 1000:.0f} ms, team B after "
+              f"{refused_after.get('B', float('nan')) * 1000:.0f} ms (revocations_poll 2s)", file=sys.stderr)
+        self.assertTrue(ok, f"still accepted 15 s after the revocation by: {set('AB') - set(refused_after)}")
 
 
 if __name__ == "__main__":
