@@ -21,6 +21,7 @@ Times are printed, not asserted.
 """
 import collections
 import datetime
+import json
 import os
 import sqlite3
 import subprocess
@@ -195,7 +196,7 @@ class Decentralized(unittest.TestCase):
 
         counts = patternlib.eventually(settled, timeout=10)
         self.assertTrue(counts, f"gateways' view of the fleet count (total {total}): {fleet_counts()}")
-        print(f"[decentralized] /throttle/counters: " + ", ".join(
+        print("[decentralized] /throttle/counters: " + ", ".join(
             f"team {t}: node_count {v['node_count']} fleet_count {v['fleet_count']}" for t, v in counts.items()),
             file=sys.stderr)
         self.assertEqual({t: v["node_count"] for t, v in counts.items()}, dict(admitted))
@@ -230,7 +231,6 @@ class Decentralized(unittest.TestCase):
                                  "--since", since.strftime("%Y-%m-%dT%H:%M:%S.%fZ")],
                                 capture_output=True, text=True, timeout=30)
         self.assertEqual(report.returncode, 0, report.stderr)
-        import json
         data = json.loads(report.stdout)
         self.assertEqual(data["totals"]["requests"], expected)
         apis = {(a["api"], a["api_version"]): a for a in data["apis"]}

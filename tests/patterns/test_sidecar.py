@@ -19,16 +19,15 @@ curl (`ip netns exec`), as a pod would. The test checks what the pattern promise
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import patternlib  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class Curl:
@@ -156,8 +155,6 @@ class Sidecar(unittest.TestCase):
         # Postern has no circuit breaker yet (README.md). A project that asks for one (WSO2's
         # advanceEndpointConfig.circuitBreaker) loads with a warning saying it is not
         # enforced, and --strict refuses it: nothing pretends to break the circuit.
-        import shutil
-        import tempfile
         project = tempfile.mkdtemp(prefix="sidecar-cb-")
         try:
             shutil.copytree(os.path.join(self.p.work, "shop", "project"), project, dirs_exist_ok=True)
