@@ -35,7 +35,11 @@ pattern_cleanup() {
     for _ in $(seq 100); do kill -0 "${_pids[i]}" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "${_pids[i]}" 2>/dev/null || true
   done
-  for ns in "${_netns[@]}"; do ip netns delete "$ns" 2>/dev/null || true; done
+  # make_netns usually runs in $(...), a subshell whose _netns is lost: its names are also
+  # in $WORK/.netns.
+  local recorded=()
+  [ -f "$WORK/.netns" ] && mapfile -t recorded <"$WORK/.netns"
+  for ns in "${_netns[@]}" "${recorded[@]}"; do ip netns delete "$ns" 2>/dev/null || true; done
   [ "$REMOVE_WORK" = 1 ] && rm -rf "$WORK"
   return 0
 }
@@ -65,6 +69,7 @@ make_netns() {
   local ns="$1-$NS_SUFFIX"
   ip netns add "$ns"
   _netns+=("$ns")
+  echo "$ns" >>"$WORK/.netns"
   ip -n "$ns" link set lo up
   echo "$ns"
 }
