@@ -27,7 +27,7 @@ class Manifests(unittest.TestCase):
     def test_the_manifests_pass(self):
         rc, out = check(MANIFESTS)
         self.assertEqual(rc, 0, out)
-        self.assertIn("check-kubernetes: 3 overlays, 0 problems", out)
+        self.assertIn("check-kubernetes: 4 overlays, 0 problems", out)
         if shutil.which("kubectl"):
             self.assertIn("kubectl kustomize: checked with", out)
 
@@ -36,6 +36,12 @@ class Manifests(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("overlays/full: 16 objects; needs Secrets: postern-admin-token, postern-collector, "
                       "postern-keymanager, postern-keymanager-tls, postern-postgres, postern-redis", out)
+
+
+    def test_the_hybrid_overlay_runs_the_control_plane_file_alone(self):
+        rc, out = check(MANIFESTS, "--no-kubectl")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("overlays/hybrid: 7 objects; needs Secrets: postern-admin-token, postern-control-plane", out)
 
 
 class BrokenCopies(unittest.TestCase):
@@ -63,6 +69,18 @@ class BrokenCopies(unittest.TestCase):
             self.assertEqual(rc, 1, out)
             for text in expected:
                 self.assertIn(text, out)
+
+    def test_control_plane_state_and_extraction_folders_must_be_writable(self):
+        self.edit("overlays/hybrid/gateway-patch.yaml", "            - {name: state, mountPath: /var/lib/postern}\n", "")
+        self.edit("overlays/hybrid/gateway-patch.yaml", "            - {name: tmp, mountPath: /tmp}\n", "")
+        self.assert_fails_with(
+            "overlays/hybrid: Deployment postern-gateway container postern (postern run, control plane): "
+            "control_plane.state_dir /var/lib/postern/control-plane is not on a writable volume",
+            "(postern run, control plane): /tmp is not on a writable volume (bundles are extracted there)")
+
+    def test_a_control_plane_key_that_is_not_mounted(self):
+        self.edit("overlays/hybrid/control/gateway.yaml", "trust: [publisher.pub]", "trust: [publisher2.pub]")
+        self.assert_fails_with("(postern run, control plane): control_plane.trust: publisher2.pub is not in any mounted volume")
 
     def test_a_missing_resource_file(self):
         os.remove(os.path.join(self.copy, "base", "gateway", "pdb.yaml"))
