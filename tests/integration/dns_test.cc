@@ -103,5 +103,21 @@ TEST_F(Dns, NameServerDownKeepsTheLastGoodAddresses) {
             1);
 }
 
+TEST_F(Dns, AConnectFailureLooksTheNameUpAgainAtOnce) {
+  // 127.0.0.2 has no listener on the echo's port; the TTL and `refresh` (1 h) are far away,
+  // so only the failed connect can make the gateway ask again.
+  dns.set(kName, {"127.0.0.2"}, 3600);
+  ASSERT_NO_FATAL_FAILURE(start_with_name("1h"));
+  const double lookups = metric(resolve_sample("ok"));
+  ASSERT_GE(lookups, 0);
+  dns.set(kName, {"127.0.0.1"}, 3600);
+  auto r = get();
+  ASSERT_TRUE(r) << "no response";
+  EXPECT_EQ(r->status, 502) << r->raw_head << r->body;
+  EXPECT_TRUE(eventually(10000ms, [&] { return metric(resolve_sample("ok")) > lookups; }))
+      << "no lookup after the failure";
+  EXPECT_TRUE(eventually(10000ms, [&] { return served_by() == "127.0.0.1"; })) << "the new address is never used";
+}
+
 }  // namespace
 }  // namespace postern::itest
