@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli/analytics_command.h"
+#include "bundle/bundle.h"
 #include "cli/bundle_command.h"
 #include "controlplane/cp_config.h"
 #include "cli/echo_server.h"
@@ -164,6 +165,7 @@ int main(int argc, char** argv) {
   if (*report) return postern::cli::run_analytics_report(report_options);
   if (*bundle.root) return postern::cli::run_bundle_command(bundle);
   if (*keymanager.root) return postern::cli::run_keymanager_command(keymanager);
-  std::printf("postern 0.1.0\n");
+  // The CMake project version, the same the bundle manifests record.
+  std::printf("postern %.*s\n", int(postern::bundle::postern_version().size()), postern::bundle::postern_version().data());
   return 0;
 }
