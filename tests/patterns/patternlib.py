@@ -46,9 +46,14 @@ class Pattern:
         self.proc = subprocess.Popen([script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env=full_env, cwd=REPO)
         threading.Thread(target=self._read, daemon=True).start()
-        if not self._ready.wait(ready_timeout):
+        deadline = time.monotonic() + ready_timeout
+        while not self._ready.wait(0.1):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                break
+        if not self._ready.is_set():
             self.stop(check=False)
-            raise AssertionError(f"pattern {name} not ready in {ready_timeout}s:\n" + self.text() + self.logs())
+            why = f"exited {self.proc.returncode}" if self.proc.poll() is not None else f"not ready in {ready_timeout}s"
+            raise AssertionError(f"pattern {name} {why}:\n" + self.text() + self.logs())
         self.endpoints = {}
         with open(os.path.join(self.work, "endpoints.env")) as f:
             for line in f:
