@@ -14,8 +14,11 @@ EXAMPLES = os.path.normpath(os.path.join(HERE, "..", "..", "examples", "patterns
 if EXAMPLES not in sys.path:
     sys.path.insert(0, EXAMPLES)
 
-import httpload  # noqa: E402,F401  (re-exported for the tests)
-import netns  # noqa: E402,F401
+import httpload  # noqa: E402  (re-exported for the tests)
+import netns  # noqa: E402
+
+__all__ = ["httpload", "netns", "wait_line", "signal_script", "collector_events", "wait_for_events",
+           "exactly_once_problems", "SIGUSR1", "SIGUSR2"]
 
 
 def wait_line(pattern, regex, after, timeout=60.0):
