@@ -105,7 +105,7 @@ void ProxySession::on_deadline() {
 
 void ProxySession::on_drain() {
   drain_requested_ = true;
-  if (phase_ == Phase::kIdle) {
+  if (phase_ == Phase::kIdle && served_) {
     closing_ = true;
     transport_.cancel();
   }
@@ -208,7 +208,7 @@ net::awaitable<bool> ProxySession::start() {
 }
 
 bool ProxySession::prepare_idle_wait() {
-  if (drain_requested_) return false;
+  if (drain_requested_ && served_) return false;
   runtime_ = worker_.runtime();  // limits for the wait come from the config in force now
   slots_ = worker_.slots();
   const Millis idle_timeout = runtime_->config->gateway.limits.idle_timeout;
@@ -300,7 +300,7 @@ net::awaitable<ProxySession::Outcome> ProxySession::handle_request() {
     end_ -= pos_;
     pos_ = 0;
   }
-  if (drain_requested_ && end_ == 0) co_return Outcome::kClose;
+  if (drain_requested_ && end_ == 0 && served_) co_return Outcome::kClose;
   in.state = RequestState{};
   state().started = now();
   in.request.clear();
@@ -776,6 +776,7 @@ RequestRecord ProxySession::record(int status) {
 }
 
 void ProxySession::finish_request(int status) {
+  served_ = true;
   auto& m = worker_.metrics();
   int cls = std::clamp(status / 100 - 1, 0, 4);
   m.route(state().route ? state().route->metrics_slot : 0).by_status_class[size_t(cls)].add();

@@ -133,6 +133,10 @@ class ProxySession final : public net::DeadlineEntry, private upstream::Exchange
   bool parked_ = false;    // idle without a coroutine frame (await_next_request)
   bool timed_out_ = false;
   bool drain_requested_ = false;
+  // A request was answered on this connection. A drain closes only such connections when
+  // idle: a new connection's first request may be on its way (the client just connected
+  // and cannot know about the drain), so it is served, with Connection: close.
+  bool served_ = false;
   bool closing_ = false;
   upstream::UpstreamConnection* active_upstream_ = nullptr;
 };

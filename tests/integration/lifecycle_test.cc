@@ -272,6 +272,29 @@ TEST_F(Drain, ParkedIdleConnectionsDoNotHoldTheDrain) {
   EXPECT_TRUE(idle.wait_closed(1000ms));
 }
 
+// A client that connected just before the drain cannot know about it: its first request
+// is served (with Connection: close), not answered by a closed connection. Only idle
+// connections that were already served are closed at once (the tests above).
+TEST_F(Drain, NewConnectionsFirstRequestIsServed) {
+  GatewayOptions o;
+  o.limits = {"drain_timeout: 5s"};
+  ASSERT_NO_FATAL_FAILURE(start_gateway(o));
+  Conn fresh(port());
+  ASSERT_TRUE(fresh.ok());
+  sleep_for(200ms);  // accepted by a worker, nothing sent yet
+  gw->process().signal(SIGTERM);
+  sleep_for(300ms);  // the drain has begun: the listener is closed
+  ASSERT_TRUE(fresh.send(make_request("GET", "/pets/1.0.0/items/3")));
+  auto r = fresh.read_response(3000ms);
+  ASSERT_TRUE(r) << "a new connection's first request was dropped by the drain: " << fresh.error();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->header("connection"), "close");
+  EXPECT_TRUE(fresh.wait_closed(1000ms));
+  auto st = gw->process().wait_exit(5000ms);
+  ASSERT_TRUE(st) << "gateway did not exit after draining";
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_status(*st);
+}
+
 TEST_F(Drain, DrainTimeoutBoundsShutdown) {
   GatewayOptions o;
   o.limits = {"drain_timeout: 1s", "upstream_response_timeout: 30s"};
