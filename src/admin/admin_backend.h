@@ -11,9 +11,9 @@ namespace postern::admin {
 class AdminBackend {
  public:
   virtual ~AdminBackend() = default;
-  virtual bool admin_ready() const = 0;           // config loaded, workers running, not draining
+  virtual bool admin_ready() const = 0;               // config loaded, workers running, not draining
   virtual std::string admin_bundle_json() const = 0;  // the signed bundle in force (JSON), "" = none
-  virtual std::string admin_metrics() const = 0;  // Prometheus text
+  virtual std::string admin_metrics() const = 0;      // Prometheus text
   virtual std::string admin_config_json() const = 0;
   // Reloads the project; false + errors when the new config is invalid (old one stays).
   virtual bool admin_reload(std::vector<std::string>& errors) = 0;

@@ -4,10 +4,9 @@
 #include <filesystem>
 #include <optional>
 
-#include "cli/analytics_command.h"
 #include "bundle/bundle.h"
+#include "cli/analytics_command.h"
 #include "cli/bundle_command.h"
-#include "controlplane/cp_config.h"
 #include "cli/echo_server.h"
 #include "cli/hash_password_command.h"
 #include "cli/import_wso2_command.h"
@@ -15,6 +14,7 @@
 #include "cli/keymanager_command.h"
 #include "cli/token_command.h"
 #include "cli/validate_command.h"
+#include "controlplane/cp_config.h"
 #include "core/log.h"
 #include "server/server.h"
 
@@ -27,8 +27,10 @@ int main(int argc, char** argv) {
   std::string project;
   unsigned workers = 0;
   std::vector<std::string> run_trust;
-  auto* run = app.add_subcommand("run", "Serve a project (postern.yaml + apis/), a signed bundle, or a control plane's bundles");
-  run->add_option("dir", project, "Project folder, a bundle file (with --trust), or a control-plane file (*.yaml)")->required();
+  auto* run = app.add_subcommand(
+      "run", "Serve a project (postern.yaml + apis/), a signed bundle, or a control plane's bundles");
+  run->add_option("dir", project, "Project folder, a bundle file (with --trust), or a control-plane file (*.yaml)")
+      ->required();
   run->add_option("--trust", run_trust, "PEM public key a bundle must be signed by (repeatable)");
   run->add_option("--workers", workers, "Worker threads (overrides postern.yaml; 0 = config)");
 
@@ -166,6 +168,7 @@ int main(int argc, char** argv) {
   if (*bundle.root) return postern::cli::run_bundle_command(bundle);
   if (*keymanager.root) return postern::cli::run_keymanager_command(keymanager);
   // The CMake project version, the same the bundle manifests record.
-  std::printf("postern %.*s\n", int(postern::bundle::postern_version().size()), postern::bundle::postern_version().data());
+  std::printf("postern %.*s\n", int(postern::bundle::postern_version().size()),
+              postern::bundle::postern_version().data());
   return 0;
 }

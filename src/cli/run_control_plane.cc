@@ -137,11 +137,10 @@ int run_control_plane_server(const std::string& file, unsigned workers) {
     if (poller) poller->append_metrics(out);
   };
   auto server = std::make_unique<server::Server>(options);
-  poller = std::make_shared<controlplane::BundlePoller>(
-      server->main_loop(), cfg, tls, std::move(feed),
-      [&](const bundle::VerifiedBundle& b, const std::string& bytes) {
-        return apply_bundle(*server, folders, cfg, b, bytes);
-      });
+  poller = std::make_shared<controlplane::BundlePoller>(server->main_loop(), cfg, tls, std::move(feed),
+                                                        [&](const bundle::VerifiedBundle& b, const std::string& bytes) {
+                                                          return apply_bundle(*server, folders, cfg, b, bytes);
+                                                        });
   // Runs once the server is ready: the first bundle loaded, so it is the last good one now.
   net::asio::post(server->main_loop(), [&] {
     if (!fetched_bytes.empty()) {

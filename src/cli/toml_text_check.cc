@@ -58,8 +58,8 @@ std::string toml_text_problem(std::string_view text, std::string_view file_name)
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "%04X", c);
-      return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": not valid TOML: control character U+" +
-             hex + " (TOML allows only tab, CR and LF)";
+      return file + ":" + std::to_string(line) + ":" + std::to_string(column) +
+             ": not valid TOML: control character U+" + hex + " (TOML allows only tab, CR and LF)";
     }
     const size_t n = utf8_sequence(text.substr(i));
     if (n == 0) {

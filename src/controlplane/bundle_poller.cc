@@ -50,13 +50,15 @@ void BundlePoller::handle(const upstream::HttpGetResult& fetched) {
   const auto outcome = feed_.judge(fetched, candidate);
   if (outcome == BundleFeed::Outcome::kFailed) {
     if (++failures_in_a_row_ == 1) {
-      log::warn("control plane {}: {}; the active bundle (sequence {}) stays in force, retrying every {} ms (not "
-                "logged again until a fetch works)",
-                cfg_.url, feed_.last_error(), feed_.active_sequence(), cfg_.poll.count());
+      log::warn(
+          "control plane {}: {}; the active bundle (sequence {}) stays in force, retrying every {} ms (not "
+          "logged again until a fetch works)",
+          cfg_.url, feed_.last_error(), feed_.active_sequence(), cfg_.poll.count());
     }
     return;
   }
-  if (failures_in_a_row_ > 0) log::info("control plane {}: answers again after {} failed fetches", cfg_.url, failures_in_a_row_);
+  if (failures_in_a_row_ > 0)
+    log::info("control plane {}: answers again after {} failed fetches", cfg_.url, failures_in_a_row_);
   failures_in_a_row_ = 0;
   last_answer_unix_ = SystemClock::instance().unix_micros() / 1'000'000;
   if (outcome == BundleFeed::Outcome::kRefused) {
@@ -71,9 +73,10 @@ void BundlePoller::offer(const bundle::VerifiedBundle& b, const std::string& byt
   const uint64_t was = feed_.active_sequence();
   if (Status s = apply_(b, bytes); !s) {
     feed_.refused(s.message());
-    log::error("control plane {}: bundle sequence {} (digest {}) not applied: {}; the active bundle (sequence {}) "
-               "stays in force",
-               cfg_.url, b.sequence, b.digest, s.message(), was);
+    log::error(
+        "control plane {}: bundle sequence {} (digest {}) not applied: {}; the active bundle (sequence {}) "
+        "stays in force",
+        cfg_.url, b.sequence, b.digest, s.message(), was);
     return;
   }
   feed_.applied(b);
@@ -89,9 +92,9 @@ void BundlePoller::append_metrics(std::string& out) const {
       "bundle is in force; not_modified / unchanged: the active bundle is current; refused: it did not verify, was "
       "older, or its project did not load; error: no usable answer).\n"
       "# TYPE postern_control_plane_polls_total counter\n";
-  for (auto [name, n] : {std::pair{"applied", c.applied}, std::pair{"not_modified", c.not_modified},
-                         std::pair{"unchanged", c.unchanged}, std::pair{"refused", c.refused},
-                         std::pair{"error", c.failed}}) {
+  for (auto [name, n] :
+       {std::pair{"applied", c.applied}, std::pair{"not_modified", c.not_modified}, std::pair{"unchanged", c.unchanged},
+        std::pair{"refused", c.refused}, std::pair{"error", c.failed}}) {
     fmt::format_to(it, "postern_control_plane_polls_total{{result=\"{}\"}} {}\n", name, n);
   }
   out +=

@@ -33,8 +33,7 @@ class BundlePoller : public std::enable_shared_from_this<BundlePoller> {
 
   // One GET of the bundle URL (token and ETag included); shared with the start-up wait.
   static net::awaitable<upstream::HttpGetResult> fetch(const ControlPlaneConfig& cfg,
-                                                       std::shared_ptr<net::asio::ssl::context> tls,
-                                                       std::string etag);
+                                                       std::shared_ptr<net::asio::ssl::context> tls, std::string etag);
 
  private:
   net::awaitable<void> run();

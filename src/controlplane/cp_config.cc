@@ -9,8 +9,8 @@ using namespace config::detail;
 
 namespace {
 
-const std::vector<std::string_view> kKeys = {"url",       "trust",     "poll",      "timeout",
-                                             "ca_file",   "token_env", "state_dir", "secrets_dir"};
+const std::vector<std::string_view> kKeys = {"url",     "trust",     "poll",      "timeout",
+                                             "ca_file", "token_env", "state_dir", "secrets_dir"};
 
 fs::path relative_to(const fs::path& base, const std::string& p) {
   fs::path path(p);
@@ -21,8 +21,9 @@ void read_url(Diagnostics& d, const Entry& e, ControlPlaneConfig& out) {
   auto s = read_string(d, e, "control_plane.url");
   if (!s) return;
   if (!s->starts_with("https://") && !s->starts_with("http://")) {
-    d.error(e.value, "'control_plane.url' must be an https:// URL (the bundle's address), e.g. "
-                     "https://cp.example.com/bundles/orders.bundle");
+    d.error(e.value,
+            "'control_plane.url' must be an https:// URL (the bundle's address), e.g. "
+            "https://cp.example.com/bundles/orders.bundle");
     return;
   }
   out.url = *s;

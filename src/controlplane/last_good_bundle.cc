@@ -41,7 +41,8 @@ bool LastGoodBundle::exists() const {
 
 Status LastGoodBundle::load(const std::vector<bundle::BundleKey>& trusted, bundle::VerifiedBundle& out) const {
   std::string bytes;
-  if (Status s = bundle::read_bundle_file(file(), bytes); !s) return Status::error(file().string() + ": " + s.message());
+  if (Status s = bundle::read_bundle_file(file(), bytes); !s)
+    return Status::error(file().string() + ": " + s.message());
   if (Status s = bundle::verify_bundle(bytes, trusted, out); !s)
     return Status::error(file().string() + ": " + s.message());
   return {};

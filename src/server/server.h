@@ -28,7 +28,7 @@ namespace postern::server {
 
 struct ServerOptions {
   std::filesystem::path project_dir;
-  unsigned workers_override = 0;  // 0 = from postern.yaml
+  unsigned workers_override = 0;       // 0 = from postern.yaml
   std::optional<ActiveBundle> bundle;  // the signed bundle project_dir was extracted from
   // Appends lines to /metrics (a control-plane client's counters); called on the main loop.
   std::function<void(std::string&)> extra_metrics;

@@ -65,7 +65,8 @@ class ControlPlane : public ::testing::Test {
     Gateway project(dir, std::move(options));  // writes the project only
     if (!ports) ports = std::pair{project.http_port(), project.admin_port()};
     std::string yaml = read_file(dir / "postern.yaml");
-    for (auto [from, to] : {std::pair{project.http_port(), ports->first}, std::pair{project.admin_port(), ports->second}})
+    for (auto [from, to] :
+         {std::pair{project.http_port(), ports->first}, std::pair{project.admin_port(), ports->second}})
       yaml = replace_all(yaml, ":" + std::to_string(from), ":" + std::to_string(to));
     write_file(dir / "postern.yaml", yaml);
     const fs::path out = tmp / ("b" + std::to_string(projects) + ".bundle");
@@ -78,7 +79,8 @@ class ControlPlane : public ::testing::Test {
   }
 
   static std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
     return s;
   }
 
@@ -86,17 +88,19 @@ class ControlPlane : public ::testing::Test {
   int admin_port() const { return ports->second; }
 
   void start_gateway() {
-    served = std::make_unique<Process>(
-        std::vector<std::string>{postern_binary(), "--log-level", "debug", "run", (tmp / "gw/gateway.yaml").string()},
-        tmp / ("gateway-" + std::to_string(++starts) + ".log"), tmp / "gw");
+    served = std::make_unique<Process>(std::vector<std::string>{postern_binary(), "--log-level", "debug", "run",
+                                                                (tmp / "gw/gateway.yaml").string()},
+                                       tmp / ("gateway-" + std::to_string(++starts) + ".log"), tmp / "gw");
   }
 
   bool wait_ready(Millis timeout = 20000ms) {
-    return eventually(timeout, [&] {
-      if (!served->alive()) return true;
-      auto r = http_request(admin_port(), "GET", "/ready", {}, {}, 1000ms);
-      return r && r->status == 200;
-    }) && served->alive();
+    return eventually(timeout,
+                      [&] {
+                        if (!served->alive()) return true;
+                        auto r = http_request(admin_port(), "GET", "/ready", {}, {}, 1000ms);
+                        return r && r->status == 200;
+                      }) &&
+           served->alive();
   }
 
   void stop_gateway() {
@@ -206,7 +210,8 @@ TEST_F(ControlPlane, AppliesANewerBundleWithoutAFailedRequestAndReportsIt) {
   EXPECT_EQ((*j)["bundle"]["source"].str(), nginx->url("orders.bundle"));
   EXPECT_EQ(metric("postern_bundle_sequence"), 2);
   EXPECT_EQ(metric("postern_control_plane_polls_total{result=\"applied\"}"), 1);
-  EXPECT_TRUE(eventually(5000ms, [&] { return metric("postern_control_plane_polls_total{result=\"not_modified\"}") > 0; }));
+  EXPECT_TRUE(
+      eventually(5000ms, [&] { return metric("postern_control_plane_polls_total{result=\"not_modified\"}") > 0; }));
   EXPECT_EQ(read_file(tmp / "gw/state/active.bundle"), v2);
   // Conditional GETs with the token: nginx answered 304 to the later polls.
   EXPECT_NE(nginx->access_log().find("\"GET /orders.bundle HTTP/1.1\" 304 "), std::string::npos) << nginx->access_log();
@@ -227,7 +232,8 @@ TEST_F(ControlPlane, RefusesTamperedForeignAndOlderBundlesAndKeepsTheActiveOne) 
   expect_refused(tampered, "does not match its SHA-256 in the manifest");
   expect_refused(bundle(6, {"1.0.0", "2.0.0"}, "other"), "which is not trusted");
   expect_refused(bundle(4, {"1.0.0", "2.0.0"}), "sequence 4 is not above the active bundle's 5 (rollback protection)");
-  expect_refused(bundle(5, {"1.0.0", "2.0.0"}), "sequence 5 is not above the active bundle's 5 and its content differs");
+  expect_refused(bundle(5, {"1.0.0", "2.0.0"}),
+                 "sequence 5 is not above the active bundle's 5 and its content differs");
   EXPECT_EQ(ready_sequence(), 5);
   EXPECT_EQ(status_of("/pets/2.0.0/items/7"), 404) << "a refused bundle's routes must not be served";
   EXPECT_EQ(status_of("/pets/1.0.0/items/7"), 200);
@@ -271,9 +277,8 @@ TEST_F(ControlPlane, RestartsOfflineFromTheLastGoodBundleAndStillRefusesAnOlderO
   // It comes back with an older bundle (a restored backup, a stale replica): refused.
   nginx->publish("orders.bundle", bundle(1, {"1.0.0"}));
   ASSERT_TRUE(nginx->start());
-  EXPECT_TRUE(eventually(10000ms, [&] {
-    return metric("postern_control_plane_polls_total{result=\"refused\"}") > 0;
-  })) << served->log();
+  EXPECT_TRUE(eventually(10000ms, [&] { return metric("postern_control_plane_polls_total{result=\"refused\"}") > 0; }))
+      << served->log();
   EXPECT_EQ(ready_sequence(), 2);
   EXPECT_EQ(status_of("/pets/2.0.0/items/7"), 200);
   EXPECT_EQ(read_file(tmp / "gw/state/active.bundle"), v2);
@@ -318,4 +323,3 @@ TEST_F(ControlPlane, AnInvalidFileNamesLineAndColumnAndDoesNotStart) {
 
 }  // namespace
 }  // namespace postern::itest
-

@@ -62,8 +62,9 @@ TEST_F(Feed, OnlyAHigherSequenceIsNewer) {
   EXPECT_EQ(feed.judge(ok_body(build(kp, 4, "b")), candidate), BundleFeed::Outcome::kRefused);
   EXPECT_EQ(feed.last_error(), "sequence 4 is not above the active bundle's 5 (rollback protection)");
   EXPECT_EQ(feed.judge(ok_body(build(kp, 5, "b")), candidate), BundleFeed::Outcome::kRefused);
-  EXPECT_EQ(feed.last_error(), "sequence 5 is not above the active bundle's 5 and its content differs (rollback "
-                               "protection)");
+  EXPECT_EQ(feed.last_error(),
+            "sequence 5 is not above the active bundle's 5 and its content differs (rollback "
+            "protection)");
   EXPECT_EQ(feed.judge(ok_body(build(kp, 5, "a")), candidate), BundleFeed::Outcome::kUnchanged);
   EXPECT_EQ(feed.counts().refused, 2u);
   EXPECT_EQ(feed.counts().unchanged, 1u);
@@ -165,8 +166,9 @@ TEST_F(Files, EveryMistakeIsNamedWithItsPlace) {
       cfg);
   ASSERT_EQ(errors.size(), 4u) << ::testing::PrintToString(errors);
   EXPECT_EQ(errors[0].substr(0, 40), ":6:3: unknown key 'stat_dir' in control_");
-  EXPECT_EQ(errors[1], ":3:10: 'control_plane.trust' must name the PEM public key(s) bundles are signed with, e.g. "
-                       "[keys/publisher.pub]");
+  EXPECT_EQ(errors[1],
+            ":3:10: 'control_plane.trust' must name the PEM public key(s) bundles are signed with, e.g. "
+            "[keys/publisher.pub]");
   EXPECT_EQ(errors[2], ":4:9: 'control_plane.poll' must be at least 100ms (e.g. \"30s\")");
   EXPECT_EQ(errors[3], ":5:14: environment variable 'CP_UNIT_UNSET' (the control plane's bearer token) is not set");
 }
@@ -180,8 +182,9 @@ TEST_F(Files, UrlAndTrustAreRequired) {
   errors = load_errors("listeners: []\n", cfg);
   ASSERT_EQ(errors.size(), 2u) << ::testing::PrintToString(errors);
   EXPECT_EQ(errors[0], ":1:1: unknown key 'listeners' in the control-plane file");
-  EXPECT_EQ(errors[1], ": a control-plane file holds one 'control_plane:' map (url, trust, poll, ...); a project is "
-                       "a folder");
+  EXPECT_EQ(errors[1],
+            ": a control-plane file holds one 'control_plane:' map (url, trust, poll, ...); a project is "
+            "a folder");
 }
 
 TEST_F(Files, ATokenIsNeverSentInTheClear) {
