@@ -257,8 +257,9 @@ TEST_F(Analytics, DiskBudgetDropsTheOldestAndReportsIt) {
   const int n = 300;
   for (int i = 0; i < n; ++i) ASSERT_EQ(http_request(port(), "GET", "/open/a")->status, 200);
   std::string m;
-  // The budget holds once every event is written, the last file rotated by age and every
-  // closed file sealed (the shipper enforces the budget right after sealing).
+  // The writer keeps the budget at every rotation (it drops closed or sealed files alike);
+  // wait until every event is written, the last file rotated by age and every closed file
+  // sealed, so the gauge and the files are final.
   ASSERT_TRUE(eventually(20000ms, [&] {
     auto r = http_request(gw->admin_port(), "GET", "/metrics");
     if (!r) return false;
