@@ -130,8 +130,8 @@ bool DiskBudget::drop(Candidate& c) {
 }
 
 // The gap record goes straight into the outbox as a plain one-line file (<id>~1.jsonl):
-// it is uploaded like any event file and travels to the collector with the events. Written
-// durably: a deletion must not survive a power loss that its report does not.
+// it is uploaded like any event file and travels to the collector with the events. It is
+// fsynced before it is renamed into place, so a power loss never leaves half a record.
 uint64_t DiskBudget::write_gap(const std::string& lost_file_id, uint64_t lost_events) {
   Gap g;
   g.unix_micros = SystemClock::instance().unix_micros();
