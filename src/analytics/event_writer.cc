@@ -12,6 +12,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "analytics/disk_budget.h"
 #include "analytics/event_json.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -117,6 +118,8 @@ bool EventWriter::open(std::string& error) {
     }
     log::info("analytics: recovered {} ({} bytes) from a previous run", p.filename().string(), kept);
   }
+  // What a previous run left (or a smaller max_disk) may not fit: make room before writing.
+  if (options_.budget) options_.budget->make_room_for_next_file();
   event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (event_fd_ < 0) {
     error = std::string("eventfd: ") + std::strerror(errno);
@@ -217,6 +220,8 @@ void EventWriter::close_file() {
   if (ec) log::error("analytics: cannot move {} to {}: {}", from.string(), dirs_.closed.string(), ec.message());
   active_bytes_.store(0, std::memory_order_relaxed);
   stats_.files_closed.fetch_add(1, std::memory_order_relaxed);
+  // Here, not on the shipper: however far behind the shipper is, the next file fits.
+  if (options_.budget) options_.budget->make_room_for_next_file();
   if (options_.on_file_closed) options_.on_file_closed();
 }
 

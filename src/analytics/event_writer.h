@@ -4,7 +4,8 @@
 // their own (a Channel) and wake it through an eventfd; it writes everything it finds with
 // one writev(2), then rotates the file by size or age. In every-event mode a batch carries
 // the waiting request's completion, resumed on its worker only after the write succeeded:
-// that is how "no served request without its event" holds across kill -9.
+// that is how "no served request without its event" holds across kill -9. The writer also
+// keeps the disk budget (DiskBudget), since it is the one that makes the folder grow.
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -23,6 +24,7 @@
 namespace postern::analytics {
 
 struct Channel;
+class DiskBudget;
 
 struct Batch {
   std::string data;  // complete JSON lines
@@ -59,6 +61,8 @@ class EventWriter {
     uint64_t rotate_bytes = 64ull << 20;
     std::chrono::milliseconds rotate_age{300'000};
     std::function<void()> on_file_closed;  // called on the writer thread after a rotation
+    // Kept at start and after every rotation, before the next file opens (null: no budget).
+    DiskBudget* budget = nullptr;
   };
   EventWriter(Options options, Stats& stats);
   ~EventWriter();

@@ -8,8 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "analytics/event_json.h"
-#include "core/clock.h"
+#include "analytics/file_io.h"
 #include "core/log.h"
 #include "core/strings.h"
 
@@ -18,28 +17,6 @@ namespace postern::analytics {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool write_all(int fd, const void* data, size_t n) {
-  const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= size_t(w);
-  }
-  return true;
-}
-
-void fsync_dir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
 
 // Copies `in` to `out`, gzip-compressed when `gzip`; counts '\n' into `lines`.
 bool copy_file(int in, int out, bool gzip, uint64_t& lines, std::string& error) {
@@ -93,14 +70,8 @@ bool copy_file(int in, int out, bool gzip, uint64_t& lines, std::string& error) 
 
 }  // namespace
 
-Outbox::Outbox(fs::path dir, std::string node, bool gzip, uint64_t max_disk_bytes, Stats& stats,
-               std::function<uint64_t()> active_bytes)
-    : dirs_(dir),
-      node_(std::move(node)),
-      gzip_(gzip),
-      max_disk_(max_disk_bytes),
-      stats_(stats),
-      active_bytes_(std::move(active_bytes)) {}
+Outbox::Outbox(fs::path dir, bool gzip, DiskBudget& budget, Stats& stats, std::function<uint64_t()> active_bytes)
+    : dirs_(dir), gzip_(gzip), budget_(budget), stats_(stats), active_bytes_(std::move(active_bytes)) {}
 
 bool Outbox::parse_name(const std::string& name, OutboxFile& out) {
   std::string_view n = name;
@@ -131,12 +102,11 @@ size_t Outbox::seal_closed_files() {
   std::sort(closed.begin(), closed.end());
   size_t moved = 0;
   for (const auto& p : closed) {
-    if (seal(p)) ++moved;
+    Claim claim(budget_, p.stem().string(), p);
+    if (claim && seal(p)) ++moved;
   }
   // Leftovers of a crash during sealing: the closed file is still there, so drop them.
-  for (const auto& entry : fs::directory_iterator(dirs_.outbox, ec)) {
-    if (entry.path().extension() == ".tmp") fs::remove(entry.path(), ec);
-  }
+  budget_.remove_unfinished_copies();
   return moved;
 }
 
@@ -189,61 +159,6 @@ std::vector<OutboxFile> Outbox::pending() const {
   return out;
 }
 
-uint64_t Outbox::disk_bytes() const {
-  uint64_t total = active_bytes_ ? active_bytes_() : 0;
-  std::error_code ec;
-  for (const fs::path* d : {&dirs_.closed, &dirs_.outbox, &dirs_.rejected}) {
-    for (const auto& entry : fs::directory_iterator(*d, ec)) {
-      if (entry.is_regular_file(ec)) total += entry.file_size(ec);
-    }
-  }
-  return total;
-}
-
-void Outbox::enforce_budget() {
-  uint64_t total = disk_bytes();
-  if (total <= max_disk_) return;
-  for (const auto& f : pending()) {
-    if (total <= max_disk_) break;
-    if (f.events == 1 && f.bytes < 4096) continue;  // gap records themselves: tiny, kept
-    std::error_code ec;
-    fs::remove(f.path, ec);
-    if (ec) continue;
-    total -= std::min(total, f.bytes);
-    stats_.files_dropped.fetch_add(1, std::memory_order_relaxed);
-    stats_.events_dropped_disk.fetch_add(f.events, std::memory_order_relaxed);
-    log::warn("analytics: disk budget ({} bytes) exceeded: deleted {} unsent ({} events)", max_disk_,
-              f.path.filename().string(), f.events);
-    total += write_gap(f);  // the gap record is on disk too: the budget counts it
-  }
-}
-
-uint64_t Outbox::write_gap(const OutboxFile& lost) {
-  Gap g;
-  g.unix_micros = SystemClock::instance().unix_micros();
-  g.node = node_;
-  g.lost_file_id = lost.file_id;
-  g.lost_events = lost.events;
-  g.reason = "disk_budget";
-  std::string line;
-  append_gap_json(line, g);
-  // Written as a closed file of one line and sealed like any other, so it reaches the
-  // collector in order with the events.
-  std::string id = make_file_id(node_, g.unix_micros);
-  fs::path closed = dirs_.closed / (id + ".jsonl");
-  int fd = ::open(closed.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return 0;
-  bool ok = write_all(fd, line.data(), line.size());
-  ::close(fd);
-  if (!ok || !seal(closed)) return line.size();
-  std::error_code ec;
-  uint64_t bytes = 0;
-  for (const auto& entry : fs::directory_iterator(dirs_.outbox, ec)) {
-    if (entry.path().filename().string().starts_with(id + "~")) bytes = entry.file_size(ec);
-  }
-  return bytes;
-}
-
 void Outbox::remove(const OutboxFile& f) {
   std::error_code ec;
   fs::remove(f.path, ec);
@@ -257,7 +172,8 @@ void Outbox::reject(const OutboxFile& f) {
 
 void Outbox::refresh_gauges() {
   stats_.files_pending.store(pending().size(), std::memory_order_relaxed);
-  stats_.disk_bytes.store(disk_bytes(), std::memory_order_relaxed);
+  uint64_t active = active_bytes_ ? active_bytes_() : 0;
+  stats_.disk_bytes.store(budget_.stored_bytes() + active, std::memory_order_relaxed);
 }
 
 }  // namespace postern::analytics

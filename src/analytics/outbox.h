@@ -1,6 +1,7 @@
 #pragma once
-// Closed event files on their way out (docs/analytics.md "Files"): compression, the disk
-// budget, and the list of files waiting for the collector. Used by the shipper thread only.
+// Closed event files on their way out (docs/analytics.md "Files"): compression and the list
+// of files waiting for the collector. Used by the shipper thread only; every file it works
+// on is claimed from the DiskBudget first, which the writer thread enforces.
 //
 //   closed/<id>.jsonl             rotated by the writer, not yet compressed
 //   outbox/<id>~<events>.jsonl.gz ready to upload (".jsonl" with compression: none)
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "analytics/disk_budget.h"
 #include "analytics/event_writer.h"
 #include "analytics/stats.h"
 
@@ -26,17 +28,19 @@ struct OutboxFile {
 
 class Outbox {
  public:
-  Outbox(std::filesystem::path dir, std::string node, bool gzip, uint64_t max_disk_bytes, Stats& stats,
+  Outbox(std::filesystem::path dir, bool gzip, DiskBudget& budget, Stats& stats,
          std::function<uint64_t()> active_bytes);
 
   // closed/ -> outbox/: counts the lines, compresses (or not), fsyncs, then removes the
-  // closed file. Returns how many files it moved.
+  // closed file, each under a claim (a file the writer dropped meanwhile is skipped).
+  // Returns how many files it moved.
   size_t seal_closed_files();
-  // Deletes the oldest outbox files while all event files together exceed the budget; each
-  // deletion is counted and leaves a gap record in a new outbox file.
-  void enforce_budget();
   // Outbox files, oldest first.
   std::vector<OutboxFile> pending() const;
+  // Held while uploading `f`, so the writer does not drop it meanwhile; false when it
+  // already did.
+  bool claim(const OutboxFile& f) { return budget_.claim(f.file_id, f.path); }
+  void release(const OutboxFile& f) { budget_.release(f.file_id); }
   void remove(const OutboxFile& f);
   void reject(const OutboxFile& f);  // moved to rejected/
   // Updates the gauges (pending files, bytes on disk).
@@ -47,13 +51,10 @@ class Outbox {
 
  private:
   bool seal(const std::filesystem::path& closed_file);
-  uint64_t write_gap(const OutboxFile& lost);  // bytes it added to the outbox
-  uint64_t disk_bytes() const;
 
   Dirs dirs_;
-  std::string node_;
   bool gzip_;
-  uint64_t max_disk_;
+  DiskBudget& budget_;
   Stats& stats_;
   std::function<uint64_t()> active_bytes_;
 };

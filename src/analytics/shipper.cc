@@ -74,14 +74,16 @@ net::awaitable<void> Shipper::loop() {
   bool failing = false;
   for (;;) {
     poke_ = false;
-    outbox_->seal_closed_files();
-    outbox_->enforce_budget();
+    if (!target_.paused_for_tests) outbox_->seal_closed_files();
     outbox_->refresh_gauges();
     bool failed = false;
-    if (!target_.url.empty()) {
+    if (!target_.url.empty() && !target_.paused_for_tests) {
       for (const auto& f : outbox_->pending()) {
         if (stopping_) break;
+        // Claimed for the upload: the writer may drop other files meanwhile, not this one.
+        if (!outbox_->claim(f)) continue;  // dropped for the budget since the listing
         Result r = co_await upload(f);
+        outbox_->release(f);
         if (r == Result::kRetry) {
           failed = true;
           break;

@@ -1,7 +1,8 @@
 #pragma once
-// The shipper thread (docs/analytics.md "Upload"): seals closed files into the outbox,
-// keeps the disk budget, and, when a collector is configured, uploads the outbox oldest
-// first. A file is deleted only after the collector answered 200 (it stored the file, or
+// The shipper thread (docs/analytics.md "Upload"): seals closed files into the outbox and,
+// when a collector is configured, uploads the outbox oldest first. The disk budget is the
+// writer's (DiskBudget); the shipper claims each file it works on so the writer leaves it
+// alone. A file is deleted only after the collector answered 200 (it stored the file, or
 // had it already: it deduplicates by file id); failures are retried with exponential
 // backoff, so a gateway offline for days delivers everything, once, when it is back.
 #include <chrono>
@@ -23,6 +24,10 @@ struct UploadTarget {
   std::chrono::milliseconds retry_min{1'000};
   std::chrono::milliseconds retry_max{300'000};
   std::chrono::milliseconds timeout{60'000};
+  // Test hook (POSTERN_TEST_SHIPPER_PAUSE=1, read once at start): the shipper neither seals
+  // nor uploads, as if it could never keep up. Lets tests show the writer alone keeps the
+  // disk budget.
+  bool paused_for_tests = false;
 };
 
 // "Basic base64(user:password)".

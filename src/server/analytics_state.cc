@@ -2,9 +2,23 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "core/log.h"
 
 namespace postern::server {
+
+namespace {
+
+// Test hook, documented in docs/analytics.md: POSTERN_TEST_SHIPPER_PAUSE=1 keeps the shipper
+// from sealing and uploading, so a test can show the disk budget holds without it.
+bool shipper_paused_for_tests() {
+  const char* v = std::getenv("POSTERN_TEST_SHIPPER_PAUSE");
+  return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+}  // namespace
 
 bool AnalyticsState::start(const config::AnalyticsConfig& cfg, const std::string& node_id, unsigned workers,
                            std::string& error) {
@@ -18,6 +32,10 @@ bool AnalyticsState::start(const config::AnalyticsConfig& cfg, const std::string
   wo.on_file_closed = [this] {
     if (shipper_) shipper_->notify();
   };
+  // Shared by the writer (which keeps it) and the shipper (which claims what it works on).
+  analytics::DiskBudget::Options budget{cfg.dir, node_id, cfg.max_disk_bytes, cfg.rotate_bytes};
+  budget_ = std::make_unique<analytics::DiskBudget>(std::move(budget), stats_);
+  wo.budget = budget_.get();
   writer_ = std::make_unique<analytics::EventWriter>(std::move(wo), stats_);
   if (!writer_->open(error)) {
     writer_.reset();
@@ -35,8 +53,10 @@ bool AnalyticsState::start(const config::AnalyticsConfig& cfg, const std::string
   target.retry_min = cfg.upload.retry_min;
   target.retry_max = cfg.upload.retry_max;
   target.timeout = cfg.upload.timeout;
+  target.paused_for_tests = shipper_paused_for_tests();
+  if (target.paused_for_tests) log::warn("analytics: POSTERN_TEST_SHIPPER_PAUSE=1: the shipper will do nothing");
   auto* writer = writer_.get();
-  auto outbox = std::make_unique<analytics::Outbox>(cfg.dir, node_id, cfg.gzip, cfg.max_disk_bytes, stats_,
+  auto outbox = std::make_unique<analytics::Outbox>(cfg.dir, cfg.gzip, *budget_, stats_,
                                                     [writer] { return writer->active_bytes(); });
   shipper_ = std::make_unique<analytics::Shipper>(std::move(outbox), node_id, std::move(target), stats_);
   if (!shipper_->start(error)) {

@@ -1,11 +1,12 @@
 #pragma once
 // The gateway's analytics pipeline for the life of the process (docs/analytics.md): the
-// writer thread, the shipper thread and their counters. Built from postern.yaml at start;
+// writer thread, the shipper thread, the disk budget they share and their counters. Built from postern.yaml at start;
 // a reload that changes `analytics:` is reported and applies at the next start.
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "analytics/disk_budget.h"
 #include "analytics/event_buffer.h"
 #include "analytics/event_writer.h"
 #include "analytics/shipper.h"
@@ -32,6 +33,7 @@ class AnalyticsState {
  private:
   config::AnalyticsConfig cfg_;
   analytics::Stats stats_;
+  std::unique_ptr<analytics::DiskBudget> budget_;  // used by both threads: outlives them
   std::unique_ptr<analytics::EventWriter> writer_;
   std::unique_ptr<analytics::Shipper> shipper_;
   std::vector<analytics::Channel*> channels_;
