@@ -9,9 +9,11 @@ started (the $WORK/*.pid files) is gone and its network namespaces are removed.
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -127,3 +129,33 @@ class Pattern:
 
     def cleanup(self):
         subprocess.run(["rm", "-rf", self.work])
+
+
+class PatternTest(unittest.TestCase):
+    """A test class around one run of a pattern: started once for the class (PATTERN, with
+    ENV added to its environment), stopped at the end with its cleanup checked (the logs
+    are printed and the folder kept when it failed), and the pattern's output and logs
+    printed under any failing test."""
+    PATTERN = None
+    ENV = None
+
+    @classmethod
+    def setUpClass(cls):
+        started = time.monotonic()
+        cls.p = Pattern(cls.PATTERN, env=cls.ENV)
+        print(f"\n[{cls.PATTERN}] run script ready after {time.monotonic() - started:.1f} s", file=sys.stderr)
+
+    @classmethod
+    def tearDownClass(cls):
+        problems = cls.p.stop()
+        if problems:
+            print(cls.p.logs(), file=sys.stderr)
+            raise AssertionError("; ".join(problems))
+        cls.p.cleanup()
+
+    def run(self, result=None):
+        before = len(result.failures) + len(result.errors) if result else 0
+        out = super().run(result)
+        if result and len(result.failures) + len(result.errors) > before:
+            print(self.p.text() + self.p.logs(), file=sys.stderr)
+        return out

@@ -46,13 +46,12 @@ def code_of(response):
         return None
 
 
-class Decentralized(unittest.TestCase):
+class Decentralized(patternlib.PatternTest):
+    PATTERN = "decentralized"
 
     @classmethod
     def setUpClass(cls):
-        started = time.monotonic()
-        cls.p = patternlib.Pattern("decentralized")
-        print(f"\n[decentralized] run script ready after {time.monotonic() - started:.1f} s", file=sys.stderr)
+        super().setUpClass()
         cls.since_us = int(time.time() * 1_000_000)
         cls.sent = collections.Counter()  # (node, api, status) of every request the test made
         cls.session = requests.Session()
@@ -60,18 +59,7 @@ class Decentralized(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.session.close()
-        problems = cls.p.stop()
-        if problems:
-            print(cls.p.logs(), file=sys.stderr)
-            raise AssertionError("; ".join(problems))
-        cls.p.cleanup()
-
-    def run(self, result=None):
-        before = len(result.failures) + len(result.errors) if result else 0
-        out = super().run(result)
-        if result and len(result.failures) + len(result.errors) > before:
-            print(self.p.text() + self.p.logs(), file=sys.stderr)
-        return out
+        super().tearDownClass()
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from patternlib import REPO, Pattern, eventually
+from patternlib import POSTERN, REPO, PatternTest, eventually
 
 PUBLISH = os.path.join(REPO, "examples", "patterns", "hybrid", "publish")
 
@@ -43,27 +43,19 @@ def metric(admin, series):
     return None
 
 
-class Hybrid(unittest.TestCase):
+class Hybrid(PatternTest):
+    PATTERN = "hybrid"
+    ENV = {"POLL": "200ms", "FETCH_TIMEOUT": "1s"}
+
     @classmethod
     def setUpClass(cls):
-        cls.p = Pattern("hybrid", env={"POLL": "200ms", "FETCH_TIMEOUT": "1s"})
+        super().setUpClass()
         cls.gw, cls.admin = cls.p["GATEWAY"], cls.p["ADMIN"]
 
-    @classmethod
-    def tearDownClass(cls):
-        problems = cls.p.stop()
-        cls.p.cleanup()
-        if problems:
-            raise AssertionError("; ".join(problems))
-
     def publish(self, *args):
-        r = subprocess.run([PUBLISH, *args], env=dict(os.environ, WORK=self.p.work, POSTERN=self.p_postern()),
+        r = subprocess.run([PUBLISH, *args], env=dict(os.environ, WORK=self.p.work, POSTERN=POSTERN),
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-
-    def p_postern(self):
-        from patternlib import POSTERN
-        return POSTERN
 
     def sequence(self):
         status, body = get(self.admin + "/ready")
@@ -112,7 +104,7 @@ class Hybrid(unittest.TestCase):
     def test_2_tampered_and_older_bundles_are_refused(self):
         self.assertTrue(eventually(lambda: self.sequence() == 2, timeout=15))
         built = os.path.join(self.p.work, "v3.bundle")
-        subprocess.run([self.p_postern(), "bundle", "build", os.path.join(REPO, "examples/patterns/hybrid/projects/v1"),
+        subprocess.run([POSTERN, "bundle", "build", os.path.join(REPO, "examples/patterns/hybrid/projects/v1"),
                         "-o", built, "--sign", os.path.join(self.p.work, "keys/publisher.key"), "--sequence", "3"],
                        check=True, capture_output=True, timeout=60)
         with open(built, "rb") as f:

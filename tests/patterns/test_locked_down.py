@@ -20,7 +20,7 @@ import sqlite3
 import subprocess
 import unittest
 
-from patternlib import Pattern, eventually
+from patternlib import PatternTest, eventually
 
 CLIENT = r"""
 import http.client, json, sys
@@ -37,20 +37,14 @@ print(json.dumps(statuses))
 """
 
 
-class LockedDown(unittest.TestCase):
+class LockedDown(PatternTest):
+    PATTERN = "locked-down"
     AUTHORIZED, ANONYMOUS = 150, 20
 
     @classmethod
     def setUpClass(cls):
-        cls.p = Pattern("locked-down")
+        super().setUpClass()
         cls.ns = cls.p["NS"]
-
-    @classmethod
-    def tearDownClass(cls):
-        problems = cls.p.stop()
-        cls.p.cleanup()
-        if problems:
-            raise AssertionError("; ".join(problems))
 
     def in_ns(self, *argv, timeout=60):
         r = subprocess.run(["ip", "netns", "exec", self.ns, *argv], capture_output=True, text=True, timeout=timeout)

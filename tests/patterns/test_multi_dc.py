@@ -34,26 +34,17 @@ def say(text):
     print(f"\n[multi-dc] {text}", file=sys.stderr, flush=True)
 
 
-class MultiDC(unittest.TestCase):
+class MultiDC(patternlib.PatternTest):
+    PATTERN = "multi-dc"
     expected = {"dc1": [], "dc2": []}  # ids of the requests each DC's gateway answered
     tokens = {}
     counter = 0
 
     @classmethod
     def setUpClass(cls):
-        cls.p = patternlib.Pattern("multi-dc")
+        super().setUpClass()
         cls.ns = {"dc1": cls.p["DC1"], "dc2": cls.p["DC2"]}
         cls.client = (cls.p["CLIENT_ID"], cls.p["CLIENT_SECRET"])
-
-    @classmethod
-    def tearDownClass(cls):
-        problems = cls.p.stop()
-        if problems:
-            print(cls.p.logs(), file=sys.stderr)
-        else:
-            cls.p.cleanup()
-        if problems:
-            raise AssertionError("; ".join(problems))
 
     def token(self, dc):
         """A client-credentials token from the key manager, asked from inside `dc`; (token,

@@ -30,7 +30,8 @@ def say(text):
     print(f"\n[seasonal] {text}", file=sys.stderr, flush=True)
 
 
-class Seasonal(unittest.TestCase):
+class Seasonal(patternlib.PatternTest):
+    PATTERN = "seasonal"
     expected_ids = []   # every request the tests made that the gateway answered
     idle = []           # (id, socket) of idle keep-alive connections across the drain
     idle_after = {}     # id -> what the connection showed after the drain
@@ -38,7 +39,7 @@ class Seasonal(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.p = patternlib.Pattern("seasonal")
+        super().setUpClass()
         cls.ns = cls.p["NS"]
         for line in cls.p.output:
             if "ready in" in line:
@@ -48,14 +49,8 @@ class Seasonal(unittest.TestCase):
     def tearDownClass(cls):
         for _, s in cls.idle:
             s.close()
-        problems = cls.p.stop()
-        if problems:
-            print(cls.p.logs(), file=sys.stderr)
-        else:
-            cls.p.cleanup()
         say("start-to-ready: " + "; ".join(cls.start_times))
-        if problems:
-            raise AssertionError("; ".join(problems))
+        super().tearDownClass()
 
     def scale_in(self):
         m = signal_script(self.p, SIGUSR2, r"gateway b drained \(exit (\d+)\) in (\d+) ms")

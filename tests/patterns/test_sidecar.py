@@ -64,28 +64,8 @@ def code_of(c):
         return None
 
 
-class Sidecar(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        started = time.monotonic()
-        cls.p = patternlib.Pattern("sidecar")
-        print(f"\n[sidecar] run script ready after {time.monotonic() - started:.1f} s", file=sys.stderr)
-
-    @classmethod
-    def tearDownClass(cls):
-        problems = cls.p.stop()
-        if problems:
-            print(cls.p.logs(), file=sys.stderr)
-            raise AssertionError("; ".join(problems))
-        cls.p.cleanup()
-
-    def run(self, result=None):
-        before = len(result.failures) + len(result.errors) if result else 0
-        out = super().run(result)
-        if result and len(result.failures) + len(result.errors) > before:
-            print(self.p.text() + self.p.logs(), file=sys.stderr)
-        return out
+class Sidecar(patternlib.PatternTest):
+    PATTERN = "sidecar"
 
     def token(self, app):
         """A token fetched by the client pod from the key manager's pod over HTTPS."""
