@@ -79,7 +79,9 @@ std::shared_ptr<const HostRecord> HostRefresher::track(const config::Endpoint& e
       entries_.push_back(std::move(e));
     }
   }
-  const std::shared_ptr<HostRecord>& record = entry->record;
+  // A copy taken before the refresher is woken: it skips an entry only the refresher holds
+  // (a name no runtime uses any more), and would skip this one if it ran first.
+  std::shared_ptr<HostRecord> record = entry->record;
   if (!ep.addresses.empty()) {
     entry->addresses.store(ep.addresses.size(), std::memory_order_relaxed);
     uint64_t version = 0;
@@ -103,9 +105,14 @@ void HostRefresher::run() {
     }
     for (Entry* e : list) {
       if (e->record->take_refresh_request()) e->wanted = true;
-      // Only the refresher holds it: no runtime uses this name any more.
-      if (e->in_flight || e->record.use_count() == 1) continue;
+      if (e->in_flight) continue;  // its answer (or c-ares's timeout) wakes the loop
       auto due = e->due;
+      // Only the refresher holds it: no runtime uses this name now. Looked at again when
+      // due, in case a runtime being built takes it back.
+      if (e->record.use_count() == 1) {
+        next = std::min(next, std::max(due, now + min_interval()));
+        continue;
+      }
       if (e->wanted) due = std::min(due, e->last_start + min_interval());
       if (due <= now) start_lookup(*e, now);
       else next = std::min(next, due);
